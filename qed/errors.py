@@ -1,0 +1,105 @@
+"""User-facing errors with source positions: the one place that formats `path:line:col: message`.
+
+Every stage reports bad input through these types so the CLI can print one line per
+problem and exit 1; any other exception is a bug in qed (traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Location:
+    """A point in a user's file; `line` and `col` count from 1, as editors do."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.path
+        if self.col <= 0:
+            return f"{self.path}:{self.line}"
+        return f"{self.path}:{self.line}:{self.col}"
+
+    def shifted(self, lines: int = 0, col: int | None = None) -> Location:
+        """The location `lines` further down; `col` replaces the column when given."""
+        return Location(self.path, self.line + lines, self.col if col is None else col)
+
+
+class QedError(Exception):
+    """A mistake in the user's site, reported as `location: message` without a traceback."""
+
+    def __init__(self, message: str, location: Location | None = None):
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class BuildFailed(Exception):
+    """Raised at the end of a stage when errors were collected; carries all of them."""
+
+    def __init__(self, errors: list[QedError]):
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors
+
+
+@dataclass
+class Diagnostics:
+    """Collects every error and warning of a run, so all are reported, not only the first."""
+
+    errors: list[QedError] = field(default_factory=list)
+    warnings: list[QedError] = field(default_factory=list)
+
+    def error(self, message: str, location: Location | None = None) -> None:
+        self.errors.append(QedError(message, location))
+
+    def warning(self, message: str, location: Location | None = None) -> None:
+        self.warnings.append(QedError(message, location))
+
+    def add(self, error: QedError) -> None:
+        self.errors.append(error)
+
+    def extend(self, other: Diagnostics) -> None:
+        self.errors.extend(other.errors)
+        self.warnings.extend(other.warnings)
+
+    def raise_if_failed(self) -> None:
+        """End a stage: stop the build when anything went wrong in it."""
+        if self.errors:
+            raise BuildFailed(list(self.errors))
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A file's full text and display path; turns character offsets into line:col on demand."""
+
+    path: str
+    text: str
+    _line_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        find = self.text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        object.__setattr__(self, "_line_starts", tuple(starts))
+
+    def location(self, offset: int) -> Location:
+        """Location of the character at `offset` (0-based) in the original file."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self._line_starts, offset)
+        return Location(self.path, line, offset - self._line_starts[line - 1] + 1)
+
+    def offset(self, line: int, col: int = 1) -> int:
+        """Offset of a 1-based line and column: the inverse of `location`."""
+        line = max(1, min(line, len(self._line_starts)))
+        return self._line_starts[line - 1] + col - 1

@@ -1,0 +1,67 @@
+"""Markers: inert placeholders for content that is only known later in the build.
+
+A stage that cannot produce its final HTML yet (a `{{< >}}` shortcode's output, a formula
+awaiting KaTeX, a theorem badge awaiting its verifier, a cross-page reference) writes
+`marker(kind, key)` into the text. Markdown leaves the marker alone (it is made of
+private-use characters and word characters), and the link stage swaps every marker for
+its HTML with `resolve_markers`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+OPEN = "\ue000"
+CLOSE = "\ue001"
+MARKER_RE = re.compile(OPEN + r"([a-z]+):([\w.:/#-]*)" + CLOSE)
+_PARAGRAPH_RE = re.compile(r"<p>\s*(" + MARKER_RE.pattern + r")\s*</p>")
+
+
+def marker(kind: str, key: str) -> str:
+    """A placeholder for (kind, key); kind is lowercase letters, key has no spaces."""
+    return f"{OPEN}{kind}:{key}{CLOSE}"
+
+
+def find_markers(text: str, kind: str | None = None) -> list[tuple[str, str]]:
+    """Every (kind, key) in `text`, in order, optionally of one kind."""
+    return [(k, v) for k, v in MARKER_RE.findall(text) if kind is None or k == kind]
+
+
+def unwrap_block_markers(html: str, kinds: frozenset[str]) -> str:
+    """Drop the `<p>` markdown put around a marker of a block-level kind standing alone."""
+
+    def unwrap(match: re.Match[str]) -> str:
+        return match.group(1) if match.group(2) in kinds else match.group(0)
+
+    return _PARAGRAPH_RE.sub(unwrap, html)
+
+
+def resolve_markers(
+    text: str, resolvers: Mapping[str, Callable[[str], str]], *, depth: int = 8
+) -> str:
+    """Replace markers with what their kind's resolver returns, until none is left.
+
+    Resolved HTML may hold further markers (a shortcode body with a formula in it), so
+    this repeats; kinds without a resolver are left in place for a later pass.
+    """
+    for _ in range(depth):
+        changed = False
+
+        def replace(match: re.Match[str]) -> str:
+            nonlocal changed
+            resolve = resolvers.get(match.group(1))
+            if resolve is None:
+                return match.group(0)
+            changed = True
+            return resolve(match.group(2))
+
+        text = MARKER_RE.sub(replace, text)
+        if not changed:
+            break
+    return text
+
+
+def strip_markers(text: str) -> str:
+    """Text with every marker removed: for slugs, word counts and plain-text summaries."""
+    return MARKER_RE.sub("", text)

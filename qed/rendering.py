@@ -1,0 +1,41 @@
+"""Rendering one page's body: shortcodes → markdown (with math protected) → markers.
+
+The stages of a body share one `BodyContext`. Output that depends on the whole site
+(shortcode HTML, formulas, theorem badges, references) is left as markers
+(`qed.markers`) and filled in by the link stage once every page has been read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from qed.errors import Diagnostics, Location, SourceText
+
+MarkdownFn = Callable[[str, Location], str]
+
+
+@dataclass
+class BodyContext:
+    """What rendering a page body needs, and what it gathers on the way.
+
+    `markdown(text, origin)` renders block markdown to HTML with math protected, where
+    `origin` is the location of `text`'s first character (newlines in `text` match the
+    source's, so later lines are reported right). `markdown_inline` is the same without
+    the enclosing `<p>`.
+    """
+
+    source: SourceText
+    page: Any  # qed.content.Page
+    site: Any  # qed.content.Site
+    templates: Any  # jinja2.Environment with theme + site layouts
+    diagnostics: Diagnostics
+    markdown: MarkdownFn
+    markdown_inline: MarkdownFn
+    math: Any = None  # qed.math.MathCollector
+    claims: Any = None  # qed.theorems.PageClaims
+    html_blocks: dict[str, str] = field(default_factory=dict)
+    """HTML of `{{< >}}` shortcodes, by marker key (marker kind "sc")."""
+    css: list[str] = field(default_factory=list)
+    """Page-level CSS rules (from `style`), emitted once in the page head."""
