@@ -16,6 +16,17 @@ from qed.errors import Diagnostics, Location, SourceText
 MarkdownFn = Callable[[str, Location], str]
 
 
+@dataclass(frozen=True)
+class Label:
+    """Something a reference can point at: a numbered theorem or equation."""
+
+    id: str
+    text: str  # what a reference prints: "Theorem 3", "(2)"
+    url: str  # page URL with fragment: "/posts/x/#thm:chain-rule"
+    location: Location
+    kind: str = "claim"  # "claim" or "equation"
+
+
 @dataclass
 class BodyContext:
     """What rendering a page body needs, and what it gathers on the way.
@@ -39,3 +50,22 @@ class BodyContext:
     """HTML of `{{< >}}` shortcodes, by marker key (marker kind "sc")."""
     css: list[str] = field(default_factory=list)
     """Page-level CSS rules (from `style`), emitted once in the page head."""
+    labels: dict[str, Label] = field(default_factory=dict)
+    """Ids this page defines (theorems, equations), merged site-wide by the pipeline."""
+    references: list[tuple[str, Location]] = field(default_factory=list)
+    """Every `ref` marker written on this page, with where it was written."""
+
+    def define_label(self, label: Label) -> None:
+        """Record a label; a second definition of the same id on the page is an error."""
+        earlier = self.labels.get(label.id)
+        if earlier is not None:
+            self.diagnostics.error(f"duplicate id '{label.id}' (first defined at {earlier.location})", label.location)
+            return
+        self.labels[label.id] = label
+
+    def reference(self, label_id: str, location: Location) -> str:
+        """A `ref` marker for `label_id`, checked once every page has been read."""
+        from qed.markers import marker
+
+        self.references.append((label_id, location))
+        return marker("ref", label_id)
