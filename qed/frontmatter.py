@@ -104,7 +104,8 @@ def _parse_json(source: SourceText) -> FrontMatter:
     try:
         data, end = decoder.raw_decode(source.text)
     except json.JSONDecodeError as exc:
-        raise QedError(f"front matter is not valid JSON: {exc.msg}", Location(source.path, exc.lineno, exc.colno)) from None
+        where = Location(source.path, exc.lineno, exc.colno)
+        raise QedError(f"front matter is not valid JSON: {exc.msg}", where) from None
     if not isinstance(data, dict):
         raise QedError("front matter must be a JSON object", source.location(0))
     lines = _key_lines(source.text[:end], 1, r'^\s*"([^"]+)"\s*:')

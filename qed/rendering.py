@@ -69,3 +69,69 @@ class BodyContext:
 
         self.references.append((label_id, location))
         return marker("ref", label_id)
+
+
+@dataclass(frozen=True)
+class BodyTools:
+    """What every page body of a build is rendered with: built once, shared by all pages."""
+
+    md: Any  # markdown_it.MarkdownIt from qed.markdown.create_markdown
+    templates: Any
+    math_settings: Any  # qed.math.MathSettings
+
+
+def render_bodies(site: Any, templates: Any, diagnostics: Diagnostics, progress: Callable[[str], None] | None = None
+                  ) -> list[BodyContext]:
+    """Render the body of every page read from a file; generated list pages have none."""
+    tools = create_body_tools(site, templates, diagnostics)
+    contexts = []
+    pages = [page for page in site.all_pages if page.file is not None]
+    for number, page in enumerate(pages, 1):
+        contexts.append(render_body(page, site, tools, diagnostics))
+        if progress and number % 50 == 0:
+            progress(f"rendered {number}/{len(pages)} pages")
+    return contexts
+
+
+def create_body_tools(site: Any, templates: Any, diagnostics: Diagnostics) -> BodyTools:
+    """The markdown parser (with qed's plugins), shortcode support and math settings."""
+    from qed import alerts, math, shortcodes, theorems
+    from qed.markdown import MarkdownOptions, create_markdown
+
+    markup = site.config.section("markup")
+    md = create_markdown(MarkdownOptions.from_markup(markup), [alerts.alerts_plugin, theorems.references_plugin])
+    shortcodes.install_shortcode_support(templates)
+    settings = math.math_settings_from_config(site.config, diagnostics)
+    return BodyTools(md=md, templates=templates, math_settings=settings)
+
+
+def render_body(page: Any, site: Any, tools: BodyTools, diagnostics: Diagnostics) -> BodyContext:
+    """Shortcodes, then markdown with math protected; the page's HTML still holds markers."""
+    from qed import math, shortcodes, theorems
+    from qed.markdown import HeadingIds, build_toc, render_inline, render_markdown
+    from qed.markers import unwrap_block_markers
+
+    ids = HeadingIds()
+    ctx = BodyContext(source=page.file, page=page, site=site, templates=tools.templates,
+                      diagnostics=diagnostics, markdown=None, markdown_inline=None)  # type: ignore[arg-type]
+    ctx.math = math.MathCollector(page.file, tools.math_settings, page.math, diagnostics, ctx)
+
+    def markdown(text: str, origin: Location) -> str:
+        html = render_markdown(tools.md, ctx.math.protect(text, origin), ids, ctx=ctx)
+        return unwrap_block_markers(html, _BLOCK_MARKERS)
+
+    def markdown_inline(text: str, origin: Location) -> str:
+        return render_inline(tools.md, ctx.math.protect(text, origin), ctx)
+
+    ctx.markdown, ctx.markdown_inline = markdown, markdown_inline
+    ctx.claims = theorems.PageClaims(ctx)
+    origin = page.file.location(page.body_offset)
+    expanded = shortcodes.expand_shortcodes(page.file.text[page.body_offset:], origin, ctx)
+    protected = ctx.math.protect(expanded, origin)
+    html = render_markdown(tools.md, protected, ids, collect_toc=True, ctx=ctx)
+    page.content = unwrap_block_markers(html, _BLOCK_MARKERS)
+    page.toc = build_toc(ids.headings) if page.toc_enabled else ""
+    return ctx
+
+
+_BLOCK_MARKERS = frozenset({"sc"})

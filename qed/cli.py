@@ -1,0 +1,149 @@
+"""The command line: `qed build|check|new|version`, the only place that prints errors and sets exit codes.
+
+User mistakes print as `path:line:col: message`, one per line, exit status 1; anything
+else is a bug in qed and shows its traceback only with `--debug`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from qed import __version__
+from qed.errors import BuildFailed, QedError
+
+EXIT_OK, EXIT_ERRORS, EXIT_BUG = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python build.py` and the `qed` console script."""
+    args = _parser().parse_args(_default_to_build(list(sys.argv[1:] if argv is None else argv)))
+    try:
+        return args.run(args)
+    except BuildFailed as failure:
+        _print_errors(failure.errors)
+        return EXIT_ERRORS
+    except QedError as error:
+        _print_errors([error])
+        return EXIT_ERRORS
+    except KeyboardInterrupt:
+        print("interrupted; the last good site is untouched", file=sys.stderr)
+        return 130
+    except Exception:
+        if getattr(args, "debug", False):
+            raise
+        print(f"qed: internal error: {traceback.format_exc(limit=1).strip().splitlines()[-1]}\n"
+              "This is a bug in qed, not in your site. Run again with --debug for the traceback.", file=sys.stderr)
+        return EXIT_BUG
+
+
+def _default_to_build(argv: list[str]) -> list[str]:
+    """`python build.py` and `python build.py -D` mean `build`, as plain `hugo` does."""
+    commands = {"build", "check", "new", "version", "-h", "--help"}
+    return argv if argv and argv[0] in commands else ["build", *argv]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qed", description="Build a static site of mathematical notes whose theorems are checked by code.",
+        epilog="Run 'qed COMMAND --help' for a command's options. With no command, qed builds the site.")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _add_build(commands)
+    _add_check(commands)
+    new = commands.add_parser("new", help="create a content file from an archetype",
+                              description="Create content/PATH from an archetype (the section's, else default.md).")
+    new.add_argument("path", help="path below content/, e.g. posts/my-note.md")
+    _add_site_options(new)
+    new.set_defaults(run=_run_new)
+    version = commands.add_parser("version", help="print qed's version")
+    version.set_defaults(run=lambda _args: print(f"qed {__version__}") or EXIT_OK)
+    return parser
+
+
+def _add_site_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-s", "--source", type=Path, default=Path("."), metavar="DIR",
+                        help="the site folder (default: the current folder)")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    parser.add_argument("--quiet", action="store_true", help="print errors only")
+
+
+def _add_content_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-D", "--drafts", action="store_true", help="include pages marked draft")
+    parser.add_argument("-F", "--future", action="store_true", help="include pages dated in the future")
+    parser.add_argument("-E", "--expired", action="store_true", help="include pages past their expiryDate")
+
+
+def _add_verify_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("verification")
+    group.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                       help="verifier processes to run at once (default: one per core)")
+    group.add_argument("--refresh", action="store_true", help="re-run every verifier, ignoring cached results")
+    group.add_argument("--strict", action="store_true",
+                       help="fail on theorems without a verifier and on math that cannot be typeset at build time")
+    group.add_argument("--timeout", type=float, metavar="SECONDS", help="time limit per claim (default 30)")
+    group.add_argument("--junit", type=Path, metavar="FILE", help="write verification results as JUnit XML")
+
+
+def _add_build(commands: argparse._SubParsersAction) -> None:
+    build = commands.add_parser("build", help="build the site into public/ (the default command)",
+                                description="Render content/ into a static site. The site is built in a fresh "
+                                "folder and swapped in only when the whole build succeeded.")
+    _add_site_options(build)
+    _add_content_options(build)
+    build.add_argument("-d", "--destination", type=Path, metavar="DIR", help="output folder (default: public/)")
+    build.add_argument("-b", "--base-url", metavar="URL", help="the site's address, overriding baseURL")
+    build.add_argument("--clean", action="store_true",
+                       help="ignore every cache (formulas, verifier results) and build from scratch")
+    _add_verify_options(build)
+    build.set_defaults(run=_run_build, write=True)
+
+
+def _add_check(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser("check", help="verify every claim without writing the site (for CI)",
+                                description="Read the site, run every verifier and report; writes nothing "
+                                "but the optional JUnit file.")
+    _add_site_options(check)
+    _add_content_options(check)
+    _add_verify_options(check)
+    check.set_defaults(run=_run_build, write=False, destination=None, base_url=None, clean=False)
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    from qed.pipeline import BuildOptions, build_site
+    from qed.progress import ProgressLine
+
+    options = BuildOptions(source=args.source, destination=args.destination, base_url=args.base_url,
+                           drafts=args.drafts, future=args.future, expired=args.expired, clean=args.clean,
+                           write=args.write, jobs=args.jobs, refresh=args.refresh, strict=args.strict,
+                           junit=args.junit, timeout=args.timeout)
+    progress = ProgressLine(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        result = build_site(options, progress.update)
+    finally:
+        progress.clear()
+    if not args.quiet:
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(progress.summary(result), file=sys.stderr)
+    return EXIT_OK
+
+
+def _run_new(args: argparse.Namespace) -> int:
+    from qed.archetypes import create_content
+
+    created = create_content(args.source.resolve(), args.path, dt.datetime.now().astimezone())
+    if not args.quiet:
+        print(f"created {os.path.relpath(created)}")
+    return EXIT_OK
+
+
+def _print_errors(errors: list[QedError]) -> None:
+    for error in errors:
+        print(f"{error}" if error.location else f"error: {error}", file=sys.stderr)
+    plural = "s" if len(errors) != 1 else ""
+    print(f"build failed with {len(errors)} error{plural}; the last good site is untouched", file=sys.stderr)

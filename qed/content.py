@@ -1,0 +1,470 @@
+"""Content model: `content/**.md` read into `Page`s, grouped into sections and taxonomies.
+
+URLs, draft/future/expired filtering and ordering follow Hugo's rules so a Hugo site's
+links keep working. Nothing here renders markdown: bodies are rendered in a later stage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qed.config import SiteConfig
+from qed.errors import Diagnostics, Location, QedError, SourceText
+from qed.frontmatter import FrontMatter, split_front_matter, to_datetime
+
+# Front matter keys with a meaning of their own; anything else lands in `params`, as in Hugo.
+_KNOWN_FIELDS = {
+    "title", "linktitle", "date", "lastmod", "publishdate", "expirydate", "draft", "weight",
+    "slug", "url", "aliases", "summary", "description", "tags", "categories", "toc", "math",
+    "params", "author", "keywords", "layout", "type", "images", "series", "headless",
+}
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "title": (str,), "linktitle": (str,), "draft": (bool,), "weight": (int,), "slug": (str,),
+    "url": (str,), "aliases": (list,), "summary": (str,), "description": (str,),
+    "tags": (list, str), "categories": (list, str), "toc": (bool, dict), "math": (bool, dict),
+    "params": (dict,), "layout": (str,), "type": (str,), "keywords": (list, str),
+}
+_DATE_FIELDS = ("date", "lastmod", "publishdate", "expirydate")
+WORDS_PER_MINUTE = 212
+
+
+@dataclass(eq=False)
+class Page:
+    """One page of the site: a content file, a section, the home page or a taxonomy page."""
+
+    kind: str  # "page", "section", "home", "taxonomy", "term"
+    source_path: str  # relative to content/, posix ("posts/x.md"); "" for generated pages
+    title: str = ""
+    section: str = ""
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    file: SourceText | None = None
+    body_offset: int = 0
+    key_lines: dict[str, int] = field(default_factory=dict)
+    date: dt.datetime | None = None
+    lastmod: dt.datetime | None = None
+    publish_date: dt.datetime | None = None
+    expiry_date: dt.datetime | None = None
+    draft: bool = False
+    weight: int = 0
+    slug: str = ""
+    url: str = ""
+    aliases: list[str] = field(default_factory=list)
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    toc_enabled: bool = True
+    math: bool | dict = True
+    layout: str = ""
+    bundle_dir: Path | None = None  # folder of a leaf bundle: its other files are copied beside the page
+    path: str = "/"  # URL path inside the site ("/posts/x/"): decides where the file is written
+    rel_permalink: str = "/"  # path under baseURL's own path, as Hugo's .RelPermalink
+    permalink: str = "/"  # absolute URL
+    # Filled by the render stage:
+    content: str = ""
+    summary: str = ""
+    truncated: bool = False
+    toc: str = ""
+    word_count: int = 0
+    reading_time: int = 0
+    head_html: str = ""  # stylesheet links the page's content needs (KaTeX)
+    title_html: str = ""  # the title with its math typeset
+    css: list[str] = field(default_factory=list)  # page-scoped rules from `style` shortcodes
+    # Filled for list pages:
+    pages: list[Page] = field(default_factory=list)
+    term: str = ""
+    taxonomy: str = ""
+    terms: dict[str, list[Page]] = field(default_factory=dict)
+    parent: Page | None = None
+
+    @property
+    def is_regular(self) -> bool:
+        return self.kind == "page"
+
+    @property
+    def output_path(self) -> str:
+        """Where the page is written in the output folder (pretty URLs: dir/index.html)."""
+        path = self.path.lstrip("/")
+        if not path or path.endswith("/"):
+            return path + "index.html"
+        return path
+
+    def location(self, key: str | None = None) -> Location:
+        """The file, and the line of a front matter key when given."""
+        path = self.file.path if self.file else self.source_path
+        return Location(path, self.key_lines.get(key, 1) if key else 0, 1 if key else 0)
+
+
+@dataclass
+class Site:
+    """Everything read from the content folder, as templates and shortcodes see it."""
+
+    config: SiteConfig
+    all_pages: list[Page]
+    pages: list[Page]  # regular pages, in Hugo's default order
+    home: Page
+    sections: dict[str, Page]
+    taxonomies: dict[str, dict[str, list[Page]]]
+    taxonomy_pages: list[Page]
+    project_root: Path
+    labels: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return self.config.title
+
+    @property
+    def base_url(self) -> str:
+        return self.config.base_url
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.config.params
+
+    def get_page(self, ref: str, current: Page | None = None) -> Page | None:
+        """Hugo's ref lookup: a content path ("posts/x.md"), a bundle, a URL path or a bare name."""
+        key = ref.split("#", 1)[0].strip()
+        if not key:
+            return current
+        index = _page_index(self.all_pages)
+        for candidate in _ref_candidates(key, current):
+            page = index.get(candidate)
+            if page is not None:
+                return page
+        return None
+
+
+def _ref_candidates(key: str, current: Page | None) -> list[str]:
+    bare = key.lstrip("/")
+    candidates = [bare, bare.removesuffix(".md"), bare.rstrip("/")]
+    if current is not None and not key.startswith("/") and "/" in current.source_path:
+        folder = current.source_path.rsplit("/", 1)[0]
+        candidates.insert(0, f"{folder}/{bare}".removesuffix(".md"))
+    return candidates
+
+
+def _page_index(pages: list[Page]) -> dict[str, Page]:
+    """Every name a page can be referred to by; unique names only for the bare-name form."""
+    index: dict[str, Page] = {}
+    bare_names: dict[str, list[Page]] = {}
+    for page in pages:
+        if page.source_path:
+            stem = page.source_path.removesuffix(".md")
+            index[page.source_path] = page
+            index[stem] = page
+            for suffix in ("/index", "/_index"):
+                if stem.endswith(suffix):
+                    index[stem.removesuffix(suffix)] = page
+            bare_names.setdefault(stem.rsplit("/", 1)[-1], []).append(page)
+        index.setdefault(page.path.strip("/"), page)
+    for name, found in bare_names.items():
+        if len(found) == 1:
+            index.setdefault(name, found[0])
+    return index
+
+
+@dataclass(frozen=True)
+class ContentOptions:
+    """What the command line asked to include, and the clock that decides 'future'."""
+
+    drafts: bool = False
+    future: bool = False
+    expired: bool = False
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+def load_site(config: SiteConfig, options: ContentOptions, diagnostics: Diagnostics) -> Site:
+    """Read every content file, keep the publishable ones, and build sections and taxonomies."""
+    content_dir = config.root / "content"
+    read = [page for page in _read_pages(content_dir, config, diagnostics) if page is not None]
+    published = [page for page in read if _is_published(page, options, config)]
+    _assign_urls(published, config, diagnostics)
+    return _assemble(config, published)
+
+
+def _read_pages(content_dir: Path, config: SiteConfig, diagnostics: Diagnostics) -> list[Page | None]:
+    if not content_dir.is_dir():
+        diagnostics.error("no content/ folder here (use -s DIR to point at a site)", Location(str(config.root)))
+        return []
+    files = sorted(p for p in content_dir.rglob("*.md") if not _is_hidden(p.relative_to(content_dir)))
+    return [read_page(path, content_dir, config.root, diagnostics) for path in files]
+
+
+def _is_hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def read_page(path: Path, content_dir: Path, root: Path, diagnostics: Diagnostics) -> Page | None:
+    """Read one content file into a `Page`; its errors are added to `diagnostics`."""
+    relative = path.relative_to(content_dir).as_posix()
+    display = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        diagnostics.error(f"not UTF-8 text (byte {exc.start})", Location(display, 1, 1))
+        return None
+    source = SourceText(display, text)
+    try:
+        front = split_front_matter(source)
+    except QedError as error:
+        diagnostics.add(error)
+        return None
+    page = _page_from_front_matter(relative, source, front, diagnostics)
+    if page.kind == "page" and path.name == "index.md":
+        page.bundle_dir = path.parent
+    return page
+
+
+def _page_from_front_matter(
+    relative: str, source: SourceText, front: FrontMatter, diagnostics: Diagnostics
+) -> Page:
+    name = relative.rsplit("/", 1)[-1]
+    kind = "home" if relative == "_index.md" else "section" if name == "_index.md" else "page"
+    page = Page(kind=kind, source_path=relative, file=source, body_offset=front.body_offset,
+                key_lines=front.key_lines, front_matter=front.data)
+    page.section = relative.split("/", 1)[0] if "/" in relative else ""
+    fields = {key.lower(): (key, value) for key, value in front.data.items()}
+    _check_field_types(page, fields, diagnostics)
+    _apply_fields(page, fields, diagnostics)
+    return page
+
+
+def _check_field_types(page: Page, fields: dict[str, tuple[str, Any]], diagnostics: Diagnostics) -> None:
+    for lowered, (key, value) in list(fields.items()):
+        expected = _FIELD_TYPES.get(lowered)
+        if expected and value is not None and not _matches(value, expected):
+            names = " or ".join({str: "a string", bool: "true or false", int: "a whole number",
+                                 list: "a list", dict: "a mapping"}[t] for t in expected)
+            diagnostics.error(f"'{key}' must be {names}", page.location(key))
+            del fields[lowered]
+
+
+def _matches(value: Any, expected: tuple[type, ...]) -> bool:
+    if isinstance(value, bool) and bool not in expected:
+        return False
+    return isinstance(value, expected)
+
+
+def _apply_fields(page: Page, fields: dict[str, tuple[str, Any]], diagnostics: Diagnostics) -> None:
+    def get(name: str, default: Any = None) -> Any:
+        value = fields.get(name, (name, default))[1]
+        return default if value is None else value
+
+    page.title = str(get("title", ""))
+    page.draft = bool(get("draft", False))
+    page.weight = int(get("weight", 0))
+    page.slug = str(get("slug", ""))
+    page.url = str(get("url", ""))
+    page.aliases = [str(a) for a in get("aliases", [])]
+    page.description = str(get("description", ""))
+    page.tags = _as_list(get("tags", []))
+    page.categories = _as_list(get("categories", []))
+    page.layout = str(get("layout", ""))
+    toc = get("toc", True)
+    page.toc_enabled = bool(toc.get("enable", True)) if isinstance(toc, dict) else bool(toc)
+    page.math = get("math", True)
+    for lowered in _DATE_FIELDS:
+        _apply_date(page, lowered, fields, diagnostics)
+    page.publish_date = page.publish_date or page.date
+    page.params = {key: value for lowered, (key, value) in fields.items() if lowered not in _KNOWN_FIELDS}
+    page.params.update(get("params", {}))
+    if fields.get("summary"):
+        page.params.setdefault("summary", fields["summary"][1])
+
+
+def _apply_date(page: Page, lowered: str, fields: dict[str, tuple[str, Any]], diagnostics: Diagnostics) -> None:
+    if lowered not in fields:
+        return
+    key, value = fields[lowered]
+    try:
+        when = to_datetime(value)
+    except ValueError as exc:
+        diagnostics.error(f"'{key}': {exc}", page.location(key))
+        return
+    attribute = {"date": "date", "lastmod": "lastmod", "publishdate": "publish_date", "expirydate": "expiry_date"}
+    setattr(page, attribute[lowered], when)
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [str(item) for item in value]
+
+
+def _is_published(page: Page, options: ContentOptions, config: SiteConfig) -> bool:
+    """Hugo's rules: drafts, future and expired pages are left out unless asked for."""
+    if page.draft and not (options.drafts or config["buildDrafts"]):
+        return False
+    if page.publish_date and _after(page.publish_date, options.now) and not (options.future or config["buildFuture"]):
+        return False
+    return not (page.expiry_date and not _after(page.expiry_date, options.now)
+                and not (options.expired or config["buildExpired"]))
+
+
+def _after(when: dt.datetime, now: dt.datetime) -> bool:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when > now
+
+
+def urlize(text: str, lower: bool = True) -> str:
+    """Hugo's urlize: spaces to hyphens, punctuation dropped, accents kept off, lowercased."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[^\w\s/.-]", "", text)
+    text = re.sub(r"[\s_]+", "-", text.strip())
+    return text.lower() if lower else text
+
+
+def _assign_urls(pages: list[Page], config: SiteConfig, diagnostics: Diagnostics) -> None:
+    lower = not config["disablePathToLower"]
+    seen: dict[str, Page] = {}
+    for page in pages:
+        set_url(page, _url_path(page, config, lower), config)
+        other = seen.get(page.path)
+        if other is not None:
+            diagnostics.error(f"URL {page.path} is also used by {other.location()}",
+                              page.location("url" if page.url else "slug" if page.slug else None))
+        seen[page.path] = page
+
+
+def set_url(page: Page, path: str, config: SiteConfig) -> None:
+    """Give a page its site path, and the relative and absolute permalinks under baseURL."""
+    page.path = path
+    page.rel_permalink = base_path(config.base_url).rstrip("/") + path
+    page.permalink = absolute_url(config.base_url, path)
+
+
+def base_path(base_url: str) -> str:
+    """The path part of baseURL ("https://x.org/notes/" -> "/notes/")."""
+    match = re.match(r"^[a-z][a-z0-9+.-]*://[^/]*(/.*)?$", base_url, re.I)
+    path = (match.group(1) or "/") if match else base_url
+    return path if path.endswith("/") else path + "/"
+
+
+def absolute_url(base_url: str, path: str) -> str:
+    """The permalink under baseURL; a base of "/" keeps URLs root-relative."""
+    return base_url.rstrip("/") + path if base_url != "/" else path
+
+
+def _url_path(page: Page, config: SiteConfig, lower: bool) -> str:
+    if page.url:
+        url = "/" + page.url.lstrip("/")
+        return url if url.endswith(("/", ".html", ".xml")) else url + "/"
+    if page.kind == "home":
+        return "/"
+    folder, _, name = page.source_path.rpartition("/")
+    if page.kind == "section":
+        return "/" + urlize(folder, lower) + "/"
+    stem = name.removesuffix(".md")
+    if stem == "index":  # leaf bundle: named by its folder
+        folder, _, stem = folder.rpartition("/")
+    pattern = config.permalinks.get(page.section) if page.section else None
+    if isinstance(pattern, str):
+        return _expand_permalink(pattern, page, stem, lower)
+    last = page.slug or stem
+    parts = [urlize(part, lower) for part in (*folder.split("/"), last) if part]
+    return "/" + "/".join(parts) + "/"
+
+
+def _expand_permalink(pattern: str, page: Page, stem: str, lower: bool) -> str:
+    """Hugo's permalink tokens (:year, :month, :day, :slug, :title, :filename, :section...)."""
+    date = page.date or dt.datetime(1, 1, 1)
+    values = {
+        "year": f"{date.year:04d}", "month": f"{date.month:02d}", "day": f"{date.day:02d}",
+        "slug": urlize(page.slug or page.title or stem, lower), "title": urlize(page.title or stem, lower),
+        "filename": urlize(stem, lower), "contentbasename": urlize(stem, lower),
+        "section": urlize(page.section, lower), "sections": urlize(page.section, lower),
+    }
+
+    def token(match: re.Match[str]) -> str:
+        return values.get(match.group(1), match.group(0))
+
+    url = re.sub(r":(\w+)", token, pattern)
+    url = "/" + url.lstrip("/")
+    return url if url.endswith(("/", ".html")) else url + "/"
+
+
+
+
+def sort_pages(pages: list[Page]) -> list[Page]:
+    """Hugo's default order: weight (0 last), then date newest first, then title, then path."""
+    dated = sorted(pages, key=lambda p: (p.title.lower(), p.source_path))
+    dated.sort(key=lambda p: _timestamp(p.date), reverse=True)
+    return sorted(dated, key=lambda p: (p.weight == 0, p.weight))
+
+
+def _timestamp(when: dt.datetime | None) -> float:
+    if when is None:
+        return float("-inf")
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
+
+
+def _assemble(config: SiteConfig, published: list[Page]) -> Site:
+    regular = sort_pages([p for p in published if p.kind == "page"])
+    home = next((p for p in published if p.kind == "home"), None) or _generated_page("home", config.title, "/", config)
+    sections = _sections(config, published, regular)
+    taxonomies = _taxonomies(config, regular)
+    taxonomy_pages = _taxonomy_pages(config, taxonomies)
+    home.pages = regular
+    all_pages = [home, *sections.values(), *regular, *taxonomy_pages]
+    return Site(config=config, all_pages=all_pages, pages=regular, home=home, sections=sections,
+                taxonomies=taxonomies, taxonomy_pages=taxonomy_pages, project_root=config.root)
+
+
+def _sections(config: SiteConfig, published: list[Page], regular: list[Page]) -> dict[str, Page]:
+    sections = {p.source_path.rsplit("/", 1)[0]: p for p in published if p.kind == "section"}
+    for page in regular:
+        if page.section and page.section not in sections:
+            sections[page.section] = _generated_page("section", page.section.replace("-", " ").title(),
+                                                     "/" + urlize(page.section) + "/", config, section=page.section)
+    for name, section in sections.items():
+        section.section = name.split("/", 1)[0]
+        section.pages = [p for p in regular if p.source_path.startswith(name + "/")]
+        for page in section.pages:
+            page.parent = section
+    return dict(sorted(sections.items()))
+
+
+def _taxonomies(config: SiteConfig, regular: list[Page]) -> dict[str, dict[str, list[Page]]]:
+    taxonomies: dict[str, dict[str, list[Page]]] = {}
+    for plural in config.taxonomies.values():
+        terms: dict[str, list[Page]] = {}
+        for page in regular:
+            values = page.tags if plural == "tags" else page.categories if plural == "categories" \
+                else _as_list(page.params.get(plural, []))
+            for term in values:
+                terms.setdefault(term, []).append(page)
+        taxonomies[plural] = dict(sorted(terms.items(), key=lambda item: item[0].lower()))
+    return taxonomies
+
+
+def _taxonomy_pages(config: SiteConfig, taxonomies: dict[str, dict[str, list[Page]]]) -> list[Page]:
+    pages = []
+    for plural, terms in taxonomies.items():
+        if not terms:
+            continue
+        listing = _generated_page("taxonomy", plural.title(), f"/{urlize(plural)}/", config)
+        listing.taxonomy, listing.terms = plural, terms
+        pages.append(listing)
+        for term, members in terms.items():
+            page = _generated_page("term", term, term_path(plural, term), config)
+            page.taxonomy, page.term, page.pages = plural, term, members
+            pages.append(page)
+    return pages
+
+
+def _generated_page(kind: str, title: str, rel: str, config: SiteConfig, section: str = "") -> Page:
+    page = Page(kind=kind, source_path="", title=title, section=section)
+    set_url(page, rel, config)
+    return page
+
+
+def term_path(taxonomy: str, term: str) -> str:
+    """Site path of a taxonomy term page, for templates' tag links."""
+    return f"/{urlize(taxonomy)}/{urlize(term)}/"

@@ -1,0 +1,128 @@
+"""The link stage: what needs the whole site. Labels and references, verification, KaTeX, markers.
+
+Runs after every page body has been rendered (with markers in place of late-bound HTML)
+and before any template: each step here can fail the build, so nothing is written yet.
+"""
+
+from __future__ import annotations
+
+import html
+import math as _math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from qed.errors import Diagnostics
+from qed.markers import resolve_markers, strip_markers
+from qed.rendering import BodyContext, Label
+
+WORDS_PER_MINUTE = 212
+_TAG_RE = re.compile(r"<[^>]+>")
+_MORE = "<!--more-->"
+_BLOCK_END_RE = re.compile(r"</(?:p|ul|ol|dl|pre|div|table|blockquote|details|h[1-6])>\s*|<hr\s*/?>\s*")
+
+
+def collect_labels(site: Any, bodies: list[BodyContext], diagnostics: Diagnostics) -> None:
+    """Merge every page's labels site-wide and check each reference names one."""
+    labels: dict[str, Label] = {}
+    for ctx in bodies:
+        for label in ctx.labels.values():
+            earlier = labels.get(label.id)
+            if earlier is not None:
+                diagnostics.error(f"duplicate id '{label.id}' (first defined at {earlier.location})", label.location)
+                continue
+            labels[label.id] = label
+    for ctx in bodies:
+        for label_id, location in ctx.references:
+            if label_id not in labels:
+                diagnostics.error(f"unknown reference '{label_id}': no theorem or equation has this id", location)
+    site.labels = labels
+
+
+def verify(site: Any, bodies: list[BodyContext], options: Any, diagnostics: Diagnostics,
+           progress: Callable[[str], None] | None = None) -> Any:
+    """Run the verifiers of every claim on the site; None when the site states no claims."""
+    claims = [claim for ctx in bodies for claim in ctx.claims.claims]
+    if not claims:
+        return None
+    from qed.verification import VerifyOptions, verify_claims
+
+    verify_options = VerifyOptions(jobs=options.jobs, refresh=options.refresh or options.clean,
+                                   strict=options.strict, timeout=options.timeout, junit=options.junit)
+    report_progress = (lambda done, total: progress(f"verified {done}/{total} claims")) if progress else None
+    return verify_claims(claims, project_root=site.project_root, cache_dir=site.config.cache_dir,
+                         options=verify_options, diagnostics=diagnostics, progress=report_progress)
+
+
+def typeset_math(site: Any, bodies: list[BodyContext], diagnostics: Diagnostics, *, refresh: bool = False,
+                 progress: Callable[[str], None] | None = None) -> tuple[int, int]:
+    """Render every page's formulas with KaTeX (cached on disk); returns (formulas, rendered now)."""
+    collectors = [ctx.math for ctx in bodies if ctx.math is not None and ctx.math.formulas]
+    if not collectors:
+        return 0, 0
+    from qed.katex import KatexRenderer
+
+    renderer = KatexRenderer(collectors[0].settings, site.config.cache_dir, diagnostics)
+    for number, collector in enumerate(collectors, 1):
+        renderer.render_page(collector)
+        if progress and number % 50 == 0:
+            progress(f"typeset math on {number}/{len(collectors)} pages")
+    return renderer.stats.total, renderer.stats.rendered
+
+
+def resolve_bodies(site: Any, bodies: list[BodyContext], report: Any) -> None:
+    """Swap every marker for its final HTML, then derive summaries, word counts and reading times."""
+    for ctx in bodies:
+        page = ctx.page
+        raw_content = page.content
+        resolvers = _resolvers(ctx, site, report)
+        page.content = resolve_markers(raw_content, resolvers)
+        page.toc = resolve_markers(page.toc, resolvers)
+        page.title_html = resolve_markers(ctx.markdown_inline(page.title, page.location("title")), resolvers) \
+            if "$" in page.title else html.escape(page.title)
+        page.word_count = count_words(strip_markers(raw_content))
+        page.reading_time = max(1, _math.ceil(page.word_count / WORDS_PER_MINUTE))
+        summary_html, page.truncated = summarize(raw_content, page, site.config["summaryLength"])
+        page.summary = resolve_markers(summary_html, resolvers)
+        page.head_html = ctx.math.head_html() if ctx.math is not None and ctx.math.formulas else ""
+        page.css = list(dict.fromkeys(ctx.css))
+
+
+def _resolvers(ctx: BodyContext, site: Any, report: Any) -> dict[str, Callable[[str], str]]:
+    def reference(label_id: str) -> str:
+        label = site.labels.get(label_id)
+        if label is None:
+            return html.escape(label_id)
+        return f'<a class="ref ref-{label.kind}" href="{html.escape(label.url)}">{html.escape(label.text)}</a>'
+
+    resolvers: dict[str, Callable[[str], str]] = {"sc": lambda key: ctx.html_blocks.get(key, ""), "ref": reference}
+    if ctx.math is not None:
+        resolvers["math"] = ctx.math.resolve
+    if report is not None:
+        resolvers["claim"] = report.resolve_claim
+    return resolvers
+
+
+def count_words(html_text: str) -> int:
+    """Words a reader reads: text outside tags, code included, as Hugo counts."""
+    return len(_TAG_RE.sub(" ", html_text).split())
+
+
+def summarize(content: str, page: Any, length: int) -> tuple[str, bool]:
+    """Hugo's summary: the part before `<!--more-->`, the front matter `summary`, or ~N words
+    cut at the end of a block; returns (summary HTML, whether the content goes on)."""
+    if _MORE in content:
+        return content.split(_MORE, 1)[0].strip(), True
+    written = page.params.get("summary") if isinstance(page.params.get("summary"), str) else None
+    if written:
+        return f"<p>{html.escape(written)}</p>", True
+    words, end = 0, 0
+    for match in _BLOCK_END_RE.finditer(content):
+        words = count_words(strip_markers(content[: match.end()]))
+        end = match.end()
+        if words >= length:
+            break
+    if end == 0:
+        return content, False
+    summary = content[:end].strip()
+    return summary, bool(content[end:].strip())

@@ -1,0 +1,202 @@
+"""Markdown to HTML with markdown-it-py: CommonMark plus the extensions a Hugo site expects.
+
+Tables, strikethrough, footnotes, definition lists, task lists, heading ids (GitHub style,
+or `{#id}` written after the heading), typographic quotes, raw HTML (Hugo's `unsafe`), and
+fenced code highlighted by Pygments with CSS classes. Markers (`qed.markers`) pass through
+untouched; headings are collected for the table of contents.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.styles import get_style_by_name
+from pygments.util import ClassNotFound
+
+from qed.markers import strip_markers
+
+_ATTRS_RE = re.compile(r"\s*\{((?:\s*[#.][\w:.-]+)+)\s*\}\s*$")
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+@dataclass(frozen=True)
+class MarkdownOptions:
+    """Markdown settings from the config's `markup` section (Hugo's goldmark names)."""
+
+    unsafe: bool = True
+    typographer: bool = True
+    line_numbers: bool = False
+
+    @classmethod
+    def from_markup(cls, markup: dict[str, Any]) -> MarkdownOptions:
+        goldmark = markup.get("goldmark") or {}
+        renderer = goldmark.get("renderer") or {}
+        extensions = goldmark.get("extensions") or {}
+        highlight_options = markup.get("highlight") or {}
+        return cls(unsafe=bool(renderer.get("unsafe", True)),
+                   typographer=bool(extensions.get("typographer", True)),
+                   line_numbers=bool(highlight_options.get("lineNos", False)))
+
+
+@dataclass
+class Heading:
+    """A heading for the table of contents; `html` is its rendered inline content."""
+
+    level: int
+    id: str
+    html: str
+
+
+@dataclass
+class HeadingIds:
+    """Ids given out on one page, so every heading id is unique (`x`, `x-1`, `x-2`...)."""
+
+    used: set[str] = field(default_factory=set)
+    headings: list[Heading] = field(default_factory=list)
+
+    def claim(self, wanted: str) -> str:
+        candidate, n = wanted or "section", 0
+        while candidate in self.used:
+            n += 1
+            candidate = f"{wanted or 'section'}-{n}"
+        self.used.add(candidate)
+        return candidate
+
+
+PluginFn = Callable[[MarkdownIt], None]
+
+
+def create_markdown(options: MarkdownOptions, plugins: Sequence[PluginFn] = ()) -> MarkdownIt:
+    """One parser per process: building it is costly, rendering with it is not."""
+    md = MarkdownIt("commonmark", {"html": options.unsafe, "typographer": options.typographer})
+    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.add_render_rule("fence", _render_fence)
+    md.use(footnote_plugin).use(deflist_plugin).use(tasklists_plugin)
+    md.core.ruler.push("heading_ids", _assign_heading_ids)
+    for plugin in plugins:
+        md.use(plugin)
+    return md
+
+
+def render_markdown(md: MarkdownIt, text: str, ids: HeadingIds, *, collect_toc: bool = False, ctx: Any = None) -> str:
+    """Render `text`; heading ids come from the page's `ids` so they stay unique across calls.
+
+    Plugins find the page's `BodyContext` as `env["ctx"]`.
+    """
+    env = {"heading_ids": ids, "collect_toc": collect_toc, "md": md, "ctx": ctx}
+    return md.render(text, env)
+
+
+def render_inline(md: MarkdownIt, text: str, ctx: Any = None) -> str:
+    """Render one line of inline markdown (a title) without a wrapping paragraph."""
+    return md.renderInline(text, {"ctx": ctx})
+
+
+def slugify(text: str) -> str:
+    """GitHub's heading ids: lowercase, punctuation dropped, spaces to hyphens."""
+    text = strip_markers(text).strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def _assign_heading_ids(state: Any) -> None:
+    ids: HeadingIds | None = state.env.get("heading_ids")
+    if ids is None:
+        return
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        inline = tokens[index + 1]
+        explicit = _take_heading_attributes(token, inline)
+        heading_id = ids.claim(explicit or slugify(_plain_text(inline)))
+        token.attrSet("id", heading_id)
+        if state.env.get("collect_toc"):
+            md: MarkdownIt = state.env["md"]
+            rendered = md.renderer.render(inline.children or [], md.options, state.env)
+            ids.headings.append(Heading(int(token.tag[1]), heading_id, rendered))
+
+
+def _take_heading_attributes(token: Token, inline: Token) -> str:
+    """Strip a trailing `{#id .class}` from the heading text; return the id, if any."""
+    children = inline.children or []
+    if not children or children[-1].type != "text":
+        return ""
+    match = _ATTRS_RE.search(children[-1].content)
+    if not match:
+        return ""
+    children[-1].content = children[-1].content[: match.start()]
+    inline.content = _ATTRS_RE.sub("", inline.content)
+    heading_id = ""
+    for part in match.group(1).split():
+        if part.startswith("#"):
+            heading_id = part[1:]
+        else:
+            token.attrJoin("class", part[1:])
+    return heading_id
+
+
+def _plain_text(inline: Token) -> str:
+    return "".join(child.content for child in inline.children or [] if child.type in ("text", "code_inline"))
+
+
+def _render_fence(renderer: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    return highlight_code(token.content, token.info.strip(), "")
+
+
+def highlight_code(code: str, lang: str, attrs: str) -> str:
+    """Pygments highlighting with CSS classes, in Hugo's markup (`div.highlight > pre > code`)."""
+    name = (lang or "").split()[0] if lang else ""
+    try:
+        lexer = get_lexer_by_name(name) if name else None
+    except ClassNotFound:
+        lexer = None
+    body = highlight(code, lexer, _FORMATTER) if lexer else html.escape(code)
+    language = html.escape(name)
+    data = f' class="language-{language}" data-lang="{language}"' if name else ""
+    return f'<div class="highlight"><pre tabindex="0"><code{data}>{body}</code></pre></div>\n'
+
+
+def syntax_css(light: str = "friendly", dark: str = "monokai") -> str:
+    """Stylesheet for highlighted code: a light style, and a dark one for dark mode."""
+    light_css = HtmlFormatter(style=get_style_by_name(light)).get_style_defs(".highlight")
+    dark_css = HtmlFormatter(style=get_style_by_name(dark)).get_style_defs(".highlight")
+    return f"{light_css}\n@media (prefers-color-scheme: dark) {{\n{dark_css}\n}}\n"
+
+
+def build_toc(headings: list[Heading], min_level: int = 2, max_level: int = 4) -> str:
+    """Nested `<ul>` of the page's headings, as Hugo's `.TableOfContents`."""
+    items = [h for h in headings if min_level <= h.level <= max_level]
+    if not items:
+        return ""
+    out, depth = ['<nav id="TableOfContents">'], 0
+    base = min(h.level for h in items) - 1
+    for heading in items:
+        level = heading.level - base
+        while depth < level:
+            out.append("<ul>")
+            depth += 1
+        while depth > level:
+            out.append("</li></ul>")
+            depth -= 1
+        if out[-1] not in ("<ul>", '<nav id="TableOfContents">'):
+            out.append("</li>")
+        out.append(f'<li><a href="#{heading.id}">{heading.html}</a>')
+    while depth > 0:
+        out.append("</li></ul>")
+        depth -= 1
+    out.append("</nav>")
+    return "".join(out)

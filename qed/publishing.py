@@ -1,0 +1,80 @@
+"""What the site consists of on disk: every page rendered through its template, plus feeds,
+sitemap, aliases, static files and bundle resources, all written through `output.Staging`."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import jinja2
+
+from qed.content import Page, Site
+from qed.markdown import syntax_css
+from qed.output import Staging
+from qed.rendering import BodyContext
+from qed.templates import render_named, render_page, theme_dir
+
+FEED_LIMIT = 20
+
+
+def write_site(site: Site, env: jinja2.Environment, bodies: list[BodyContext], report: Any,
+               staging: Staging) -> None:
+    """Write every file of the site into the staging folder."""
+    _copy_static(site, staging)
+    staging.write_text("css/syntax.css", syntax_css())
+    for page in site.all_pages:
+        staging.write_text(page.output_path, render_page(env, page, site))
+        if page.bundle_dir is not None:
+            _copy_bundle(page, staging)
+        _write_aliases(page, site, staging)
+    for page in _feed_pages(site):
+        staging.write_text(page.path.lstrip("/") + "index.xml",
+                           render_named(env, "rss.xml", {"page": page, "site": site, "items": page.pages[:FEED_LIMIT]}))
+    staging.write_text("sitemap.xml", render_named(env, "sitemap.xml", {"site": site}))
+    staging.write_text("404.html", render_named(env, "404.html", {"site": site, "page": site.home}))
+    _write_math_assets(site, bodies, staging)
+    if report is not None:
+        report.write_site_files(staging.path_for("verification").parent,
+                                lambda name, context: render_named(env, name, {"site": site, **context}))
+
+
+def _copy_static(site: Site, staging: Staging) -> None:
+    """The theme's static/ first, then the site's, so a site file replaces the theme's."""
+    staging.copy_tree(theme_dir(site.project_root) / "static")
+    staging.copy_tree(site.project_root / "static")
+
+
+def _copy_bundle(page: Page, staging: Staging) -> None:
+    """A leaf bundle's other files (images, data) go beside the page, as Hugo publishes them."""
+    assert page.bundle_dir is not None
+    folder = page.path.lstrip("/")
+    for path in sorted(page.bundle_dir.rglob("*")):
+        if path.is_file() and path.suffix != ".md" and not path.name.startswith("."):
+            staging.copy_file(path, folder + path.relative_to(page.bundle_dir).as_posix())
+
+
+def _write_aliases(page: Page, site: Site, staging: Staging) -> None:
+    """Each alias becomes a small page that redirects to the real one."""
+    for alias in page.aliases:
+        target = html.escape(page.permalink)
+        document = (f'<!DOCTYPE html><html lang="{site.config["languageCode"]}"><head><title>{target}</title>'
+                    f'<link rel="canonical" href="{target}"><meta charset="utf-8">'
+                    f'<meta http-equiv="refresh" content="0; url={target}"></head></html>\n')
+        path = alias.strip("/")
+        staging.write_text(path if path.endswith(".html") else f"{path}/index.html", document)
+
+
+def _feed_pages(site: Site) -> list[Page]:
+    """Pages with an RSS feed: home, sections and taxonomy terms, as in Hugo."""
+    return [site.home, *site.sections.values(), *(p for p in site.taxonomy_pages if p.kind == "term")]
+
+
+def _write_math_assets(site: Site, bodies: list[BodyContext], staging: Staging) -> None:
+    """KaTeX's stylesheet and fonts, when the site hosts them itself."""
+    collector = next((ctx.math for ctx in bodies if ctx.math is not None and ctx.math.formulas), None)
+    if collector is None:
+        return
+    from qed.katex import static_files
+
+    for source, relative in static_files(collector.settings):
+        staging.copy_file(source, relative)

@@ -1,0 +1,126 @@
+"""Templates: the Jinja2 environment over the site's and the theme's `layouts/`, and Hugo's lookup.
+
+A site's `layouts/` overrides the theme file of the same name. Which template renders a
+page follows Hugo's lookup order (section-specific, then `_default/`, then the generic
+name), so themes can be as small or as specific as they like.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from qed.content import Page, Site, base_path, term_path, urlize
+from qed.errors import Location, QedError
+
+DEFAULT_THEME = Path(__file__).resolve().parent.parent / "theme"
+_PACKAGED_THEME = Path(__file__).resolve().parent / "_theme"
+
+
+def default_theme_dir() -> Path:
+    """qed's own theme: the repository's `theme/`, or the copy shipped inside the package."""
+    return DEFAULT_THEME if (DEFAULT_THEME / "layouts").is_dir() else _PACKAGED_THEME
+
+
+def theme_dir(site_root: Path) -> Path:
+    """The site's own `theme/` when it has one, else qed's default theme."""
+    own = site_root / "theme"
+    return own if (own / "layouts").is_dir() else default_theme_dir()
+
+
+def layout_dirs(site_root: Path) -> list[Path]:
+    """Template folders in lookup order: the site's `layouts/`, then the theme's."""
+    dirs = [site_root / "layouts", theme_dir(site_root) / "layouts"]
+    return [d for d in dirs if d.is_dir()]
+
+
+def create_environment(site_root: Path, base_url: str) -> jinja2.Environment:
+    """The one Jinja2 environment of a build: strict about undefined names, autoescaping HTML."""
+    loader = jinja2.FileSystemLoader([str(d) for d in layout_dirs(site_root)])
+    env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html", "xml"]),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             auto_reload=False, cache_size=-1)
+    prefix = base_path(base_url).rstrip("/")
+    env.filters["relurl"] = lambda path: prefix + "/" + str(path).lstrip("/")
+    env.filters["absurl"] = lambda path: base_url.rstrip("/") + "/" + str(path).lstrip("/")
+    env.filters["urlize"] = urlize
+    env.filters["date"] = format_date
+    env.filters["isodate"] = lambda when: when.isoformat() if when else ""
+    env.globals["term_url"] = lambda taxonomy, term: prefix + term_path(taxonomy, term)
+    env.globals["now"] = dt.datetime.now
+    return env
+
+
+def format_date(when: dt.datetime | None, fmt: str = "%B %-d, %Y") -> str:
+    """A date for readers ("January 2, 2006" by default); empty for a page without one."""
+    return when.strftime(fmt) if when else ""
+
+
+def lookup_names(page: Page) -> list[str]:
+    """Candidate template names for a page, most specific first (Hugo's lookup order)."""
+    section = page.section
+    layout = page.layout
+    if page.kind == "page":
+        names = [layout, "single"] if layout else ["single"]
+        found = [f"{section}/{n}.html" for n in names if section]
+        return [*found, *(f"_default/{n}.html" for n in names), *(f"{n}.html" for n in names)]
+    generic = {
+        "home": ["home", "index", "list"],
+        "section": ["section", "list"],
+        "taxonomy": ["taxonomy", "terms", "list"],
+        "term": ["term", "taxonomy", "list"],
+    }[page.kind]
+    specific = [f"{section}/{n}.html" for n in ("list",) if section and page.kind == "section"]
+    return [*specific, *(f"_default/{n}.html" for n in generic), *(f"{n}.html" for n in generic)]
+
+
+def select_template(env: jinja2.Environment, page: Page) -> jinja2.Template:
+    """The first template of the lookup order that exists."""
+    names = lookup_names(page)
+    try:
+        return env.select_template(names)
+    except jinja2.TemplatesNotFound:
+        raise QedError(f"no template for this {page.kind} page (looked for {', '.join(names)})",
+                       page.location()) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise template_error(exc) from None
+
+
+def render_page(env: jinja2.Environment, page: Page, site: Site, extra: dict[str, Any] | None = None) -> str:
+    """Render a page's HTML document; a template mistake is reported at its template line."""
+    template = select_template(env, page)
+    context = {"page": page, "site": site, "config": site.config, **(extra or {})}
+    try:
+        return template.render(context)
+    except jinja2.TemplateError as exc:
+        raise template_error(exc) from None
+
+
+def render_named(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """Render a template by name (404 page, verification page, feed)."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateError as exc:
+        raise template_error(exc) from None
+
+
+def template_error(exc: jinja2.TemplateError) -> QedError:
+    """Turn a Jinja error into `template:line: message`, finding the template frame."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        return QedError(f"template error: {exc.message}", Location(_display(exc.filename), exc.lineno or 0))
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".html", ".xml")):
+            return QedError(f"template error: {exc}", Location(_display(frame.filename), frame.lineno or 0))
+    return QedError(f"template error: {exc}")
+
+
+def _display(filename: str) -> str:
+    path = Path(filename)
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
