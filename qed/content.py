@@ -21,7 +21,7 @@ from qed.frontmatter import FrontMatter, split_front_matter, to_datetime
 _KNOWN_FIELDS = {
     "title", "linktitle", "date", "lastmod", "publishdate", "expirydate", "draft", "weight",
     "slug", "url", "aliases", "summary", "description", "tags", "categories", "toc", "math",
-    "params", "author", "keywords", "layout", "type", "images", "series", "headless",
+    "params", "keywords", "layout", "type", "images", "series", "headless",
 }
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "title": (str,), "linktitle": (str,), "draft": (bool,), "weight": (int,), "slug": (str,),

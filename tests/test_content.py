@@ -1,0 +1,145 @@
+"""The content model: URLs by Hugo's rules, publishing rules, ordering, sections and taxonomies."""
+
+import datetime as dt
+
+import pytest
+
+from qed.config import load_config
+from qed.content import ContentOptions, load_site, sort_pages, urlize
+from qed.errors import Diagnostics
+from tests.conftest import write_files
+
+NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+def load(tmp_path, files, **options):
+    write_files(tmp_path, files)
+    diagnostics = Diagnostics()
+    site = load_site(load_config(tmp_path, diagnostics), ContentOptions(now=NOW, **options), diagnostics)
+    return site, diagnostics
+
+
+def paths(site):
+    return {p.source_path: p.path for p in site.all_pages if p.source_path}
+
+
+def test_pretty_urls_slug_url_and_bundles(tmp_path):
+    site, diagnostics = load(tmp_path, {
+        "content/posts/My First Post.md": "---\ntitle: A\n---\n",
+        "content/posts/b.md": "---\nslug: custom-name\n---\n",
+        "content/posts/c.md": "---\nurl: /elsewhere/page\n---\n",
+        "content/posts/bundle/index.md": "---\ntitle: B\n---\n",
+        "content/posts/_index.md": "---\ntitle: All posts\n---\n",
+        "content/about.md": "---\ntitle: About\n---\n",
+    })
+    assert not diagnostics.errors
+    assert paths(site) == {
+        "posts/My First Post.md": "/posts/my-first-post/",
+        "posts/b.md": "/posts/custom-name/",
+        "posts/c.md": "/elsewhere/page/",
+        "posts/bundle/index.md": "/posts/bundle/",
+        "posts/_index.md": "/posts/",
+        "about.md": "/about/",
+    }
+    bundle = next(p for p in site.pages if p.source_path == "posts/bundle/index.md")
+    assert bundle.bundle_dir == tmp_path / "content/posts/bundle"
+    assert bundle.output_path == "posts/bundle/index.html"
+
+
+def test_permalink_patterns_from_config(tmp_path):
+    site, _ = load(tmp_path, {
+        "config.yaml": "permalinks:\n  posts: /:year/:month/:slug/\n",
+        "content/posts/x.md": "---\ntitle: Chain Rule!\ndate: 2024-03-05\n---\n",
+        "content/posts/y.md": "---\ntitle: Y\nslug: why\ndate: 2023-12-01\n---\n",
+    })
+    assert paths(site) == {"posts/x.md": "/2024/03/chain-rule/", "posts/y.md": "/2023/12/why/"}
+
+
+def test_base_url_with_a_path_prefixes_rel_permalinks(tmp_path):
+    site, _ = load(tmp_path, {"config.yaml": "baseURL: https://me.github.io/notes/\n",
+                              "content/posts/x.md": "---\ntitle: X\n---\n"})
+    page = site.pages[0]
+    assert page.path == "/posts/x/"
+    assert page.rel_permalink == "/notes/posts/x/"
+    assert page.permalink == "https://me.github.io/notes/posts/x/"
+
+
+def test_two_pages_with_one_url_is_an_error_at_the_second(tmp_path):
+    _, diagnostics = load(tmp_path, {"content/a.md": "---\nurl: /same/\n---\n",
+                                     "content/b.md": "---\ntitle: B\nurl: /same/\n---\n"})
+    assert [str(e) for e in diagnostics.errors] == ["content/b.md:3:1: URL /same/ is also used by content/a.md"]
+
+
+@pytest.mark.parametrize(("front", "flag", "published"), [
+    ("draft: true", {}, False),
+    ("draft: true", {"drafts": True}, True),
+    ("date: 2030-01-01", {}, False),
+    ("date: 2030-01-01", {"future": True}, True),
+    ("publishDate: 2030-01-01\ndate: 2020-01-01", {}, False),
+    ("expiryDate: 2024-01-01", {}, False),
+    ("expiryDate: 2024-01-01", {"expired": True}, True),
+    ("expiryDate: 2026-01-01", {}, True),
+])
+def test_drafts_future_and_expired_pages_are_left_out_unless_asked(tmp_path, front, flag, published):
+    site, _ = load(tmp_path, {"content/p.md": f"---\ntitle: P\n{front}\n---\n"}, **flag)
+    assert bool(site.pages) is published
+
+
+def test_hugo_ordering_weight_then_date_then_title(tmp_path):
+    site, _ = load(tmp_path, {
+        "content/a.md": "---\ntitle: Alpha\ndate: 2020-01-01\n---\n",
+        "content/b.md": "---\ntitle: Beta\ndate: 2024-01-01\n---\n",
+        "content/c.md": "---\ntitle: Gamma\ndate: 2024-01-01\n---\n",
+        "content/d.md": "---\ntitle: Delta\nweight: 2\n---\n",
+        "content/e.md": "---\ntitle: Epsilon\nweight: 1\ndate: 2000-01-01\n---\n",
+    })
+    assert [p.title for p in site.pages] == ["Epsilon", "Delta", "Beta", "Gamma", "Alpha"]
+    assert [p.title for p in sort_pages(list(reversed(site.pages)))] == [p.title for p in site.pages]
+
+
+def test_sections_and_taxonomies(tmp_path):
+    site, _ = load(tmp_path, {
+        "content/posts/a.md": "---\ntitle: A\ntags: [Machine Learning, math]\ncategories: [notes]\n---\n",
+        "content/posts/b.md": "---\ntitle: B\ntags: [math]\n---\n",
+        "content/notes/c.md": "---\ntitle: C\n---\n",
+    })
+    assert list(site.sections) == ["notes", "posts"]
+    assert [p.title for p in site.sections["posts"].pages] == ["A", "B"]
+    assert {term: [p.title for p in pages] for term, pages in site.taxonomies["tags"].items()} == {
+        "Machine Learning": ["A"], "math": ["A", "B"]}
+    term_paths = {p.path for p in site.taxonomy_pages}
+    assert {"/tags/", "/tags/machine-learning/", "/tags/math/", "/categories/", "/categories/notes/"} <= term_paths
+
+
+def test_unknown_front_matter_keys_become_params_as_in_hugo(tmp_path):
+    site, _ = load(tmp_path, {"content/p.md": "---\ntitle: P\nauthor: Ann\nparams:\n  mood: calm\n---\n"})
+    assert site.pages[0].params == {"author": "Ann", "mood": "calm"}
+
+
+def test_wrong_field_types_are_errors_at_the_key_line(tmp_path):
+    _, diagnostics = load(tmp_path, {"content/p.md": "---\ntitle: P\ndraft: maybe\nweight: heavy\ndate: soon\n---\n"})
+    assert [str(e) for e in diagnostics.errors] == [
+        "content/p.md:3:1: 'draft' must be true or false",
+        "content/p.md:4:1: 'weight' must be a whole number",
+        "content/p.md:5:1: 'date': expected a date like 2024-05-01 or 2024-05-01T10:00:00Z, got 'soon'",
+    ]
+
+
+def test_errors_of_several_files_are_all_collected(tmp_path):
+    _, diagnostics = load(tmp_path, {"content/a.md": "---\ntitle: [\n---\n", "content/b.md": "+++\nx = \n+++\n"})
+    assert [e.location.path for e in diagnostics.errors] == ["content/a.md", "content/b.md"]
+
+
+def test_get_page_follows_hugo_ref_forms(tmp_path):
+    site, _ = load(tmp_path, {"content/posts/x.md": "---\ntitle: X\n---\n",
+                              "content/posts/b/index.md": "---\ntitle: B\n---\n"})
+    x = site.get_page("posts/x.md")
+    assert x is not None and x.title == "X"
+    assert site.get_page("/posts/x") is x and site.get_page("x") is x and site.get_page("x.md") is x
+    assert site.get_page("posts/b").title == "B"
+    assert site.get_page("posts/missing.md") is None
+
+
+def test_urlize_matches_hugo():
+    assert urlize("Machine Learning") == "machine-learning"
+    assert urlize("Café au lait!") == "cafe-au-lait"

@@ -1,0 +1,77 @@
+"""Front matter in YAML, TOML and JSON, with the line of every key and errors at their place."""
+
+import datetime as dt
+
+import pytest
+
+from qed.errors import QedError, SourceText
+from qed.frontmatter import split_front_matter, to_datetime
+
+
+def parse(text: str):
+    source = SourceText("content/p.md", text)
+    return source, split_front_matter(source)
+
+
+@pytest.mark.parametrize("text", [
+    "---\ntitle: Hi\ntags: [a, b]\n---\nBody\n",
+    "+++\ntitle = \"Hi\"\ntags = [\"a\", \"b\"]\n+++\nBody\n",
+    '{\n"title": "Hi",\n"tags": ["a", "b"]\n}\nBody\n',
+])
+def test_three_formats_give_the_same_data_and_body(text):
+    source, front = parse(text)
+    assert front.data == {"title": "Hi", "tags": ["a", "b"]}
+    assert source.text[front.body_offset:] == "Body\n"
+    assert front.key_lines["title"] == 2
+    assert front.key_lines["tags"] == 3
+
+
+def test_file_without_front_matter_is_all_body():
+    _, front = parse("Just text\n")
+    assert front.data == {} and front.body_offset == 0
+
+
+def test_yaml_error_points_at_line_and_column():
+    with pytest.raises(QedError) as caught:
+        parse("---\ntitle: Hi\ntags: [a, b\n---\nBody\n")
+    assert str(caught.value).startswith("content/p.md:4:")
+    assert "not valid YAML" in caught.value.message
+
+
+def test_toml_error_points_at_its_line():
+    with pytest.raises(QedError) as caught:
+        parse('+++\ntitle = "Hi"\ndate = = 3\n+++\n')
+    assert caught.value.location.line == 3
+    assert "not valid TOML" in caught.value.message
+
+
+def test_json_error_points_at_its_line():
+    with pytest.raises(QedError) as caught:
+        parse('{\n"title": "Hi",\n"tags": [1,]\n}\n')
+    assert caught.value.location.line == 3
+
+
+def test_unclosed_front_matter_is_reported_at_the_top():
+    with pytest.raises(QedError) as caught:
+        parse("---\ntitle: Hi\n\nBody without closing fence\n")
+    assert str(caught.value) == "content/p.md:1:1: front matter opened with '---' is never closed"
+
+
+def test_front_matter_that_is_not_a_mapping_is_an_error():
+    with pytest.raises(QedError, match="mapping"):
+        parse("---\n- a\n- b\n---\n")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2024-05-01", dt.datetime(2024, 5, 1)),
+    ("2022-07-03T17:55:28+08:00", dt.datetime(2022, 7, 3, 17, 55, 28, tzinfo=dt.timezone(dt.timedelta(hours=8)))),
+    ("2024-05-01T10:00:00Z", dt.datetime(2024, 5, 1, 10, tzinfo=dt.UTC)),
+    (dt.date(2024, 5, 1), dt.datetime(2024, 5, 1)),
+])
+def test_hugo_date_forms(value, expected):
+    assert to_datetime(value) == expected
+
+
+def test_a_date_that_is_not_a_date_says_what_is_expected():
+    with pytest.raises(ValueError, match="expected a date"):
+        to_datetime("next tuesday")

@@ -1,0 +1,67 @@
+"""Output: writes stay inside the output folder, the swap is atomic, dangerous folders are refused."""
+
+from pathlib import Path
+
+import pytest
+
+from qed.errors import QedError
+from qed.output import OWNER_MARK, Staging, check_destination
+
+
+def test_publish_replaces_the_old_site_whole(tmp_path):
+    dest = tmp_path / "public"
+    first = Staging(dest)
+    first.write_text("old.html", "old")
+    first.publish()
+    second = Staging(dest)
+    second.write_text("new.html", "new")
+    second.publish()
+    assert sorted(p.name for p in dest.iterdir()) == [OWNER_MARK, "new.html"]
+    assert [p.name for p in tmp_path.iterdir()] == ["public"]  # no staging or old folder left behind
+
+
+def test_a_discarded_build_leaves_the_last_site_untouched(tmp_path):
+    dest = tmp_path / "public"
+    good = Staging(dest)
+    good.write_text("index.html", "good")
+    good.publish()
+    failed = Staging(dest)
+    failed.write_text("index.html", "half")
+    failed.discard()
+    assert (dest / "index.html").read_text() == "good"
+    assert [p.name for p in tmp_path.iterdir()] == ["public"]
+
+
+@pytest.mark.parametrize("relative", ["../escape.html", "a/../../escape.html", "/../../etc/x"])
+def test_writes_outside_the_output_folder_are_refused(tmp_path, relative):
+    staging = Staging(tmp_path / "public")
+    with pytest.raises(QedError, match="outside the output folder"):
+        staging.write_text(relative, "x")
+    assert not (tmp_path / "escape.html").exists()
+    staging.discard()
+
+
+@pytest.mark.parametrize(("destination", "reason"), [
+    (lambda root: root, "site folder itself"),
+    (lambda root: root.parent, "contains the site folder"),
+    (lambda root: root / "content", "inside content/"),
+    (lambda root: root / "content" / "out", "inside content/"),
+    (lambda root: Path.home(), "home folder"),
+    (lambda root: Path("/"), "file system root"),
+])
+def test_dangerous_destinations_are_refused(tmp_path, destination, reason):
+    root = tmp_path / "site"
+    (root / "content").mkdir(parents=True)
+    with pytest.raises(QedError, match=reason):
+        check_destination(destination(root), root)
+
+
+def test_a_non_empty_folder_qed_did_not_write_is_refused(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    theirs = tmp_path / "documents"
+    theirs.mkdir()
+    (theirs / "thesis.tex").write_text("precious")
+    with pytest.raises(QedError, match="not written by qed"):
+        check_destination(theirs, root)
+    check_destination(tmp_path / "fresh", root)  # a new folder is fine
