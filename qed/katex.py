@@ -1,0 +1,503 @@
+"""Typesetting formulas with KaTeX at build time, in an embedded V8 (mini-racer).
+
+Rendering in the build instead of the browser means no flash of raw TeX, math that works
+in feeds and summaries, and every TeX error reported as `path:line:col` before anything is
+published. KaTeX costs about a millisecond per formula, so each page's formulas go to V8
+in one call, and results are kept on disk keyed on everything that can change the output:
+a second build renders only formulas it has not seen.
+
+Where KaTeX comes from, first match wins: `math.katex.dist`, `$QED_KATEX_DIST` (both
+exclusive: a wrong path is reported, not silently replaced), Debian's libjs-katex, a
+pinned release already downloaded to the user cache, or that release downloaded once
+(checked against its sha256). With none of them the pages keep their TeX for KaTeX's
+auto-render in the browser, with one warning (an error under `math.strict`).
+
+Nothing here is module-level mutable state: each process (parallel builds) makes its own
+`KatexRenderer`, which starts V8 only when a formula actually needs rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qed.errors import Diagnostics, Location
+from qed.math import (
+    _DEFINITION_RE,
+    Formula,
+    MathCollector,
+    MathSettings,
+    client_side_html,
+    substitute_references,
+    wrap_html,
+)
+
+DEBIAN_DIST = Path("/usr/share/javascript/katex")
+ENV_DIST = "QED_KATEX_DIST"
+CDN = "https://cdn.jsdelivr.net/npm/katex@{version}/dist/"
+TARBALL = "https://registry.npmjs.org/katex/-/katex-{version}.tgz"
+CACHE_FORMAT = 1
+_VERSION_RE = re.compile(rb'version:"(\d+\.\d+\.\d+)"')
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A KaTeX release we know the hashes of: its npm tarball and the CDN files we link."""
+
+    tarball_sha256: str
+    css: str  # SRI of dist/katex.min.css
+    js: str
+    copy_tex: str
+    auto_render: str
+
+
+PINS: dict[str, Pin] = {
+    "0.16.21": Pin(
+        "7764a23b6c42d0a260fc1c8dcfe91d73e07d802dfc0624c08997b33c02dac0cd",
+        "sha384-zh0CIslj+VczCZtlzBcjt5ppRcsAmDnRem7ESsYwWwg3m/OaJ2l4x7YBZl9Kxxib",
+        "sha384-Rma6DA2IPUwhNxmrB/7S3Tno0YY7sFu9WSYMCuulLhIqYSGZ2gKCJWIqhBWqMQfh",
+        "sha384-HORx6nWi8j5/mYA+y57/9/CZc5z8HnEw4WUZWy5yOn9ToKBv1l58vJaufFAn9Zzi",
+        "sha384-hCXGrW6PitJEwbkoStFjeJxv+fSOOQKOPbJxSfM6G5sWZjAyWhXiTIIAmQqnlLlh"),
+    "0.16.4": Pin(
+        "079333bb5ea5501b3636e40301f7af8b68663d7cd51d1b20eae02442b73c6973",
+        "sha384-vKruj+a13U8yHIkAyGgK1J3ArTLzrFGBbBc0tDp4ad/EyewESeXE/Iv67Aj8gKZ0",
+        "sha384-PwRUT/YqbnEjkZO0zZxNqcxACrXe+j766U2amXcgMg5457rve2Y7I6ZJSm2A0mS4",
+        "sha384-ww/583aHhxWkz5DEVn6OKtNiIaLi2iBRNZXfJRiY1Ai7tnJ9UXpEsyvOITVpTl4A",
+        "sha384-+VBxd3r6XgURycqtZ117nYw44OOcIax56Z4dCRWbxyPt0Koah1uHoK0o4+/RRE05"),
+}
+
+
+# -- locating KaTeX ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KatexDist:
+    """A KaTeX distribution folder: katex.min.js (+ katex.min.css, fonts/, contrib/)."""
+
+    root: Path
+    version: str
+    origin: str  # "config", "env", "debian", "cache", "download"
+
+    @property
+    def js(self) -> Path:
+        return self.root / "katex.min.js"
+
+    @property
+    def css(self) -> Path:
+        return self.root / "katex.min.css"
+
+    @property
+    def fonts(self) -> Path:
+        return self.root / "fonts"
+
+    @property
+    def copy_tex(self) -> Path | None:
+        for name in ("copy-tex.min.js", "copy-tex.js"):
+            if (self.root / "contrib" / name).is_file():
+                return self.root / "contrib" / name
+        return None
+
+
+def dist_at(root: Path, origin: str) -> KatexDist | None:
+    """The distribution in `root`, or None when it has no katex.min.js."""
+    js = root / "katex.min.js"
+    if not js.is_file():
+        return None
+    match = _VERSION_RE.search(js.read_bytes())
+    return KatexDist(root, match.group(1).decode() if match else "unknown", origin)
+
+
+def user_cache_dir() -> Path:
+    """Where downloaded KaTeX releases live: outside every project, shared by all of them."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qed" / "katex"
+
+
+def locate_katex(settings: MathSettings, diagnostics: Diagnostics, *, user_cache: Path | None = None,
+                 debian: Path = DEBIAN_DIST, url: str | None = None) -> tuple[KatexDist | None, str]:
+    """(distribution, why not) — the first KaTeX found in the documented order."""
+    configured = settings.katex_dist
+    if configured:
+        path = Path(os.path.expanduser(configured))
+        if not path.is_absolute() and settings.project_root:
+            path = Path(settings.project_root) / path
+        found = dist_at(path, "config")
+        return found, "" if found else f"math.katex.dist '{configured}' has no katex.min.js"
+    env = os.environ.get(ENV_DIST)
+    if env:
+        found = dist_at(Path(env), "env")
+        return found, "" if found else f"${ENV_DIST} '{env}' has no katex.min.js"
+    found = dist_at(debian, "debian")
+    if found:
+        return found, ""
+    target = (user_cache or user_cache_dir()) / settings.version
+    found = dist_at(target, "cache")
+    if found or not settings.download:
+        return found, "" if found else "no KaTeX installed (libjs-katex) and math.katex.download is false"
+    try:
+        download_katex(settings.version, target, url=url)
+    except (OSError, ValueError, tarfile.TarError) as error:
+        return None, f"KaTeX {settings.version} could not be downloaded ({error})"
+    return dist_at(target, "download"), ""
+
+
+def download_katex(version: str, target: Path, *, url: str | None = None, pins: dict[str, Pin] = PINS) -> None:
+    """Fetch a pinned release once into `target`, refusing anything whose sha256 differs."""
+    pin = pins.get(version)
+    if pin is None:
+        raise ValueError(f"no checksum known for KaTeX {version} (known: {', '.join(sorted(pins))})")
+    with urllib.request.urlopen(url or TARBALL.format(version=version), timeout=30) as response:
+        data = response.read()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != pin.tarball_sha256:
+        raise ValueError(f"checksum mismatch: got sha256 {digest}, expected {pin.tarball_sha256}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".katex-", dir=target.parent))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            for member in archive.getmembers():
+                _extract_dist_member(archive, member, staging)
+        if target.exists():
+            shutil.rmtree(staging)
+            return
+        staging.rename(target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _extract_dist_member(archive: tarfile.TarFile, member: tarfile.TarInfo, staging: Path) -> None:
+    """Only regular files under package/dist/, written by name (no path tricks possible)."""
+    prefix = "package/dist/"
+    if not member.isfile() or not member.name.startswith(prefix):
+        return
+    relative = Path(member.name[len(prefix):])
+    if relative.is_absolute() or ".." in relative.parts:
+        return
+    destination = staging / relative
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    source = archive.extractfile(member)
+    if source is not None:
+        destination.write_bytes(source.read())
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+_JS = r"""
+var qedTrust = function (c) {
+  return c.command === "\\href" && ["_relative", "http", "https"].indexOf(c.protocol) >= 0;
+};
+function qedRender(itemsJson, macrosJson, strictMode) {
+  var items = JSON.parse(itemsJson), macros = JSON.parse(macrosJson), out = [];
+  for (var i = 0; i < items.length; i++) {
+    var it = items[i], warnings = [];
+    var opts = {displayMode: it.d, macros: macros, globalGroup: true, throwOnError: true,
+                output: "htmlAndMathml", trust: qedTrust,
+                strict: function (code, message) {
+                  if (strictMode === "warn") { warnings.push(message); return "ignore"; }
+                  return strictMode; }};
+    try {
+      if (it.def) {
+        var before = Object.assign({}, macros);
+        if (katex.__parse(it.t, opts).length === 0) { out.push({h: "", w: warnings}); continue; }
+        for (var name in macros) { delete macros[name]; }
+        Object.assign(macros, before);
+        warnings = [];
+      }
+      var h = katex.renderToString(it.t, opts);
+      out.push({h: it.k ? h : "", w: warnings});
+    } catch (e) {
+      out.push({e: String((e && e.message) || e), p: (e && e.position) || 0});
+    }
+  }
+  return JSON.stringify(out);
+}
+"""
+
+
+@dataclass
+class MathStats:
+    """Counters for the progress line and the benchmark."""
+
+    total: int = 0  # formulas given HTML
+    rendered: int = 0  # typeset by KaTeX in this process
+    cached: int = 0  # taken from the disk cache
+    failed: int = 0
+    seconds: float = 0.0  # time spent inside KaTeX
+
+
+@dataclass
+class _Step:
+    formula: Formula
+    tex: str
+    key: str
+    keep: bool  # False: run only for the macros it defines
+
+
+class KatexRenderer:
+    """Typesets the formulas of pages, one V8 call per page, through a disk cache."""
+
+    def __init__(self, settings: MathSettings, cache_dir: Path | None, diagnostics: Diagnostics, *,
+                 dist: KatexDist | str | None = "locate", user_cache: Path | None = None):
+        self.settings = settings
+        self.cache = Path(cache_dir) / "katex" if cache_dir is not None else None
+        self.diagnostics = diagnostics
+        self.stats = MathStats()
+        self._user_cache = user_cache
+        self._dist: KatexDist | str | None = dist
+        self._why_missing = ""
+        self._warned = False
+        self._v8: Any = None
+        self._fingerprint: str | None = None
+
+    @property
+    def dist(self) -> KatexDist | None:
+        if self._dist == "locate":
+            self._dist, self._why_missing = locate_katex(self.settings, self.diagnostics, user_cache=self._user_cache)
+        return self._dist  # type: ignore[return-value]
+
+    @property
+    def version(self) -> str:
+        return self.dist.version if self.dist is not None else self.settings.version
+
+    def render_page(self, collector: MathCollector, labels: dict[str, Any] | None = None) -> None:
+        """Give every formula of the page its HTML; TeX errors go to the diagnostics."""
+        collector.number_equations()
+        collector.renderer = self
+        todo = [f for f in collector.ordered() if f.html is None]
+        if not todo:
+            return
+        if self.dist is None:
+            self._client_side(collector, todo)
+            return
+        if labels is None:
+            labels = getattr(getattr(collector.ctx, "site", None), "labels", None)
+        steps = self._plan(collector, labels)
+        if any(step.keep for step in steps):
+            self._run(collector, steps)
+        self.stats.total += len(todo)
+
+    def _plan(self, collector: MathCollector, labels: dict[str, Any] | None) -> list[_Step]:
+        """Cached formulas get their HTML now; the rest (and every macro definition) go to V8."""
+        macros = collector.macros
+        all_define = any(_DEFINITION_RE.search(body) for body in macros.values())
+        base = hashlib.sha256(json.dumps([CACHE_FORMAT, self._katex_fingerprint(), self.settings.katex_strict,
+                                          sorted(macros.items())]).encode()).hexdigest()
+        defs = hashlib.sha256(base.encode())
+        steps: list[_Step] = []
+        for formula in collector.ordered():
+            tex = substitute_references(formula.render_tex or formula.tex, labels)
+            key = hashlib.sha256(f"{defs.hexdigest()}\0{int(formula.display)}\0{tex}".encode()).hexdigest()
+            defines = all_define or formula.defines_macros
+            if formula.html is None:
+                cached = self._cache_get(key)
+                if cached is not None:
+                    formula.html = cached if cached == "" else wrap_html(formula, cached)
+                    self.stats.cached += 1
+                else:
+                    steps.append(_Step(formula, tex, key, keep=True))
+            if defines:
+                if not steps or steps[-1].formula is not formula:
+                    steps.append(_Step(formula, tex, key, keep=False))
+                defs.update(tex.encode() + b"\0")
+        return steps
+
+    def _run(self, collector: MathCollector, steps: list[_Step]) -> None:
+        items = [{"t": s.tex, "d": s.formula.display, "k": s.keep,
+                  "def": bool(_DEFINITION_RE.search(s.tex))} for s in steps]
+        started = time.perf_counter()
+        raw = self._engine().call("qedRender", json.dumps(items), json.dumps(collector.macros),
+                                  self.settings.katex_strict)
+        self.stats.seconds += time.perf_counter() - started
+        for step, result in zip(steps, json.loads(raw), strict=True):
+            if not step.keep:
+                continue
+            if "e" in result:
+                self._failed(step.formula, result["e"], result.get("p") or 0)
+                continue
+            self.stats.rendered += 1
+            for warning in result.get("w") or []:
+                self.diagnostics.warning(f"TeX warning: {warning} in {_clip(step.formula.source)}",
+                                         step.formula.location)
+            if not result.get("w"):
+                self._cache_put(step.key, result["h"])
+            step.formula.html = "" if result["h"] == "" else wrap_html(step.formula, result["h"])
+
+    def _failed(self, formula: Formula, message: str, position: int) -> None:
+        self.stats.failed += 1
+        text = f"TeX error: {clean_katex_message(message)} in {_clip(formula.source)}"
+        location = error_location(formula, position)
+        if self.settings.errors == "warn":
+            self.diagnostics.warning(text, location)
+        else:
+            self.diagnostics.error(text, location)
+        formula.html = (f'<span class="katex-error" title="{html.escape(clean_katex_message(message))}">'
+                        f"{html.escape(formula.source)}</span>")
+
+    def _client_side(self, collector: MathCollector, todo: list[Formula]) -> None:
+        if not self._warned:
+            self._warned = True
+            message = (f"KaTeX is not available ({self._why_missing}): formulas are left for KaTeX's auto-render "
+                       f"in the browser. Install Debian's libjs-katex, or set math.katex.dist / ${ENV_DIST}")
+            (self.diagnostics.error if self.settings.strict else self.diagnostics.warning)(message, None)
+        collector.client_side = True
+        for formula in todo:
+            formula.html = client_side_html(formula)
+        self.stats.total += len(todo)
+
+    def _engine(self) -> Any:
+        """V8 with KaTeX loaded: started once per renderer (so once per process), on first use."""
+        if self._v8 is None:
+            from py_mini_racer import MiniRacer
+
+            engine = MiniRacer()
+            engine.eval(self.dist.js.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+            engine.eval(_JS)
+            self._v8 = engine
+        return self._v8
+
+    def _katex_fingerprint(self) -> str:
+        """The KaTeX build itself, not just its version: Debian's rebuild may differ from npm's."""
+        if self._fingerprint is None:
+            digest = hashlib.sha256(self.dist.js.read_bytes()).hexdigest()[:16]  # type: ignore[union-attr]
+            self._fingerprint = f"{self.version}:{digest}"
+        return self._fingerprint
+
+    # -- disk cache: one small file per formula, written atomically (parallel builds) ------
+
+    def _cache_path(self, key: str) -> Path | None:
+        return self.cache / key[:2] / f"{key[2:]}.html" if self.cache is not None else None
+
+    def _cache_get(self, key: str) -> str | None:
+        path = self._cache_path(key)
+        if path is None:
+            return None
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    def _cache_put(self, key: str, value: str) -> None:
+        path = self._cache_path(key)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(value)
+            os.replace(temporary, path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+    def head_html(self, has_math: bool, base_url: str, *, client_side: bool = False,
+                  macros: dict[str, str] | None = None) -> str:
+        return head_html(self.settings, has_math, base_url, client_side=client_side, macros=macros,
+                         version=self.version)
+
+
+def clean_katex_message(message: str) -> str:
+    """KaTeX's message without its prefix and the underlined context (shown as the formula)."""
+    message = re.sub(r"^(?:ParseError: )?KaTeX parse error: ", "", message.strip())
+    match = re.match(r"(.*? (?:at position \d+|at end of input)):", message, re.S)
+    return (match.group(1) if match else message).strip()
+
+
+def error_location(formula: Formula, position: int) -> Location:
+    """Where the error is: KaTeX's 1-based `position` in the source when the TeX is verbatim."""
+    location = formula.location
+    unchanged = formula.render_tex in (None, formula.tex)
+    start = formula.source.find(formula.tex) if unchanged and formula.tex else -1
+    if position <= 0 or start < 0:
+        return location
+    before = formula.source[: start + position - 1]
+    lines = before.count("\n")
+    if lines == 0:
+        return Location(location.path, location.line, location.col + len(before))
+    return Location(location.path, location.line + lines, len(before) - before.rfind("\n"))
+
+
+def _clip(text: str, width: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# -- page head and static files ------------------------------------------------------------
+
+def head_html(settings: MathSettings, has_math: bool, base_url: str, *, client_side: bool = False,
+              macros: dict[str, str] | None = None, version: str | None = None) -> str:
+    """`<head>` additions for a page with math: KaTeX's CSS, ours, and copy-as-TeX.
+
+    Self-hosted files live under `/katex/` (see `static_files`); otherwise the CDN copy of
+    the version that rendered the HTML, with an SRI hash when we know it. Client-side
+    rendering adds KaTeX and auto-render from the CDN with the site's macros.
+    """
+    if not has_math:
+        return ""
+    root = _base_path(base_url)
+    version = version or settings.version
+    pin = PINS.get(version)
+    parts = []
+    if settings.self_host and not client_side:
+        parts.append(f'<link rel="stylesheet" href="{root}katex/katex.min.css">')
+        parts.append(f'<script defer src="{root}katex/contrib/copy-tex.js"></script>')
+    else:
+        if client_side and version not in PINS:
+            version, pin = settings.version, PINS.get(settings.version)
+        cdn = CDN.format(version=version)
+        parts.append(f'<link rel="stylesheet" href="{cdn}katex.min.css"{_sri(pin.css if pin else None)}>')
+        parts.append(f'<script defer src="{cdn}contrib/copy-tex.min.js"{_sri(pin.copy_tex if pin else None)}>'
+                     "</script>")
+        if client_side:
+            parts.append(f'<script defer src="{cdn}katex.min.js"{_sri(pin.js if pin else None)}></script>')
+            parts.append(f'<script defer src="{cdn}contrib/auto-render.min.js"'
+                         f'{_sri(pin.auto_render if pin else None)}></script>')
+            parts.append(_auto_render_script(macros or settings.macro_dict))
+    parts.append(f'<link rel="stylesheet" href="{root}css/math.css">')
+    return "\n".join(parts)
+
+
+def _sri(integrity: str | None) -> str:
+    return f' integrity="{integrity}" crossorigin="anonymous"' if integrity else ""
+
+
+def _auto_render_script(macros: dict[str, str]) -> str:
+    options = {"delimiters": [{"left": "\\[", "right": "\\]", "display": True},
+                              {"left": "\\(", "right": "\\)", "display": False}],
+               "macros": macros, "globalGroup": True, "throwOnError": False, "trust": False}
+    config = json.dumps(options).replace("</", "<\\/")
+    return ("<script>document.addEventListener(\"DOMContentLoaded\", function () {"
+            f"renderMathInElement(document.body, {config});}});</script>")
+
+
+def _base_path(base_url: str) -> str:
+    path = urllib.parse.urlparse(base_url).path if "://" in base_url else base_url
+    path = path or "/"
+    return path if path.endswith("/") else path + "/"
+
+
+def static_files(settings: MathSettings) -> list[tuple[Path, str]]:
+    """(source, path in the output) of KaTeX's CSS, fonts and copy-tex, when self-hosting."""
+    if not settings.self_host:
+        return []
+    dist, _ = locate_katex(settings, Diagnostics())
+    if dist is None:
+        return []
+    files = [(dist.css, "katex/katex.min.css")] if dist.css.is_file() else []
+    if dist.fonts.is_dir():
+        files += [(font, f"katex/fonts/{font.name}") for font in sorted(dist.fonts.iterdir()) if font.is_file()]
+    if dist.copy_tex is not None:
+        files.append((dist.copy_tex, "katex/contrib/copy-tex.js"))
+    return files

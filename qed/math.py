@@ -1,0 +1,745 @@
+"""Finding math in page text and hiding it from markdown until KaTeX typesets it.
+
+Markdown knows nothing about TeX: left in the text, `\\{` loses its backslash, `a_1 * b_2`
+turns into emphasis and a `|` splits a table cell (the five-year Hugo complaint). So every
+formula is cut out *before* markdown runs and replaced by an inert `math` marker; the link
+stage swaps the marker for KaTeX's HTML (`qed.katex`).
+
+Two escape conventions exist in the wild. `verbatim` (the default) hands the author's TeX
+to KaTeX exactly as written. `commonmark` reproduces what Hugo + LoveIt users had to write
+because Goldmark ate one level of backslashes (`\\\\{` for a brace, `\\\\\\\\` for a row break):
+it applies CommonMark's backslash unescaping to the formula, so old posts render as before.
+
+Equations are numbered here because KaTeX cannot: a label (`\\label{eq:x}` or a
+`{#eq:x}` after `$$...$$`) and every row of a numbered environment (`align`, `equation`,
+...) gets an explicit `\\tag{n}`, in document order, and labels become `Label`s that
+`\\eqref{eq:x}` in prose (a `ref` marker) or inside math (a link) points at.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from qed.errors import Diagnostics, Location, SourceText
+from qed.markers import marker
+
+ESCAPE_MODES = ("verbatim", "commonmark")
+# Environments KaTeX understands that may stand on their own, without `$$` around them.
+ENVIRONMENTS = ("equation", "equation*", "align", "align*", "alignat", "alignat*", "gather", "gather*",
+                "multline", "multline*", "CD")
+# LaTeX numbers each row of these (KaTeX would use a CSS counter that ignores our labels).
+NUMBERED_ENVIRONMENTS = ("equation", "align", "alignat", "gather", "multline")
+PINNED_KATEX_VERSION = "0.16.21"
+
+_ID = r"[A-Za-z0-9_][\w.:/-]*"
+_ID_RE = re.compile(_ID + r"\Z")
+_ATTR_RE = re.compile(r"[ \t]*\{#(" + _ID + r")\}")
+_ENV_BEGIN_RE = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in ENVIRONMENTS) + r")\}")
+_TEXT_REF_RE = re.compile(r"\\(eqref|ref)\{(" + _ID + r")\}")
+_MATH_REF_RE = re.compile(r"\\(eqref|ref)\{\s*([^{}]*?)\s*\}")
+_LABEL_RE = re.compile(r"\\label\{\s*([^{}]*?)\s*\}")
+_TAG_RE = re.compile(r"\\tag\*?\{([^{}]*)\}")
+_NOTAG_RE = re.compile(r"\\(?:notag|nonumber)(?![A-Za-z])")
+_DEFINITION_RE = re.compile(r"\\(?:[gex]?def|(?:re|provide)?newcommand|renewcommand|let|futurelet|global)(?![A-Za-z])")
+_DOUBLE_ESCAPE_RE = re.compile(r"\\\\[{}_,;!|#%&]")
+_ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_UNESCAPE_RE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
+_FENCE_RE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
+_LIST_ITEM_RE = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
+_MACRO_NAME_RE = re.compile(r"\\(?:[A-Za-z]+|.)\Z")
+
+
+@dataclass(frozen=True)
+class MathSettings:
+    """The `math:` config section, validated; one per site, overridden per page by front matter."""
+
+    enabled: bool = True
+    escapes: str = "verbatim"
+    macros: tuple[tuple[str, str], ...] = ()
+    katex_dist: str | None = None
+    self_host: bool = False
+    version: str = PINNED_KATEX_VERSION
+    download: bool = True
+    strict: bool = False  # no KaTeX (client-side fallback) is an error, not a warning
+    errors: str = "error"  # "warn": a TeX error is a warning and the formula shows as red source
+    katex_strict: str = "warn"  # KaTeX's own `strict` (LaTeX-compatibility complaints)
+    project_root: str | None = None  # relative `katex.dist` paths are resolved against it
+
+    @property
+    def macro_dict(self) -> dict[str, str]:
+        return dict(self.macros)
+
+
+@dataclass
+class Formula:
+    """One formula of a page, in the order `protect` met it (marker key = its index)."""
+
+    tex: str  # what KaTeX is given, after unescaping (labels still in)
+    display: bool
+    location: Location
+    source: str  # as written, delimiters included (for messages and client-side rendering)
+    labels: list[str] = field(default_factory=list)
+    render_tex: str | None = None  # tex with labels turned into \tag{n}; set by numbering
+    html: str | None = None
+
+    @property
+    def defines_macros(self) -> bool:
+        return bool(_DEFINITION_RE.search(self.tex))
+
+
+class MathCollector:
+    """The formulas of one page: `protect` cuts them out of text, `resolve` gives their HTML.
+
+    `protect` may be called many times per page and not in document order (a `raw` or
+    admonition body is protected before the text around it), so numbering and macro order
+    use the formulas' source locations, not the order of calls. With a `ctx`
+    (`BodyContext`), labels are defined and references recorded on it as they are found
+    (labels renumbered when an earlier formula turns up later); without one they collect in
+    `labels()` and `references`.
+    """
+
+    def __init__(self, source: SourceText, settings: MathSettings, page_math: Any = None,
+                 diagnostics: Diagnostics | None = None, ctx: Any = None):
+        self.source = source
+        self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+        location = Location(source.path, 1, 1)
+        self.settings, self.page_macros = page_settings(settings, page_math, self.diagnostics, location)
+        self.ctx = ctx
+        self.formulas: list[Formula] = []
+        self.references: list[tuple[str, Location]] = []
+        self.client_side = False  # set by the renderer when KaTeX was not available
+        self.renderer: Any = None  # the KatexRenderer that typeset this page (renders late formulas)
+        self._numbers: dict[str, str] = {}
+        self._numbered_count = -1
+
+    # -- finding -------------------------------------------------------------------------
+
+    def protect(self, text: str, origin: Location, *, escapes: str | None = None) -> str:
+        """`text` with each formula replaced by `marker("math", index)`; `\\eqref` by a ref marker."""
+        if not self.settings.enabled or not text:
+            return text
+        mode = escapes or self.settings.escapes
+        scanner = _Scanner(self, text, origin, mode)
+        result = scanner.run()
+        if scanner.added_labels:
+            self._renumber()
+        return result
+
+    def add(self, tex: str, display: bool, location: Location, source: str, label: str | None = None,
+            *, escapes: str = "verbatim") -> str:
+        """Record one formula found by a scanner; returns its marker."""
+        if escapes == "commonmark":
+            tex = commonmark_unescape(tex)
+        elif not display and _DOUBLE_ESCAPE_RE.search(tex):
+            self.diagnostics.warning(
+                f"math looks double-escaped for Hugo/LoveIt ({_DOUBLE_ESCAPE_RE.search(tex).group(0)!r} in "
+                f"{_clip(source)}); write single backslashes, or set `math: {{escapes: commonmark}}`", location)
+        formula = Formula(tex, display, location, source)
+        labels = [m.group(1) for m in _LABEL_RE.finditer(tex)] + ([label] if label else [])
+        for name in labels:
+            if not _ID_RE.match(name):
+                self.diagnostics.error(f"invalid equation label '{name}' (letters, digits, _ . : / - only)", location)
+            elif not display:
+                self.diagnostics.error(f"label '{name}' needs display math ($$...$$), not inline math", location)
+            else:
+                formula.labels.append(name)
+        for m in _MATH_REF_RE.finditer(tex):
+            self._reference(m.group(2), location)
+        self.formulas.append(formula)
+        return marker("math", str(len(self.formulas) - 1))
+
+    def _reference(self, label_id: str, location: Location) -> str:
+        if self.ctx is not None:
+            return self.ctx.reference(label_id, location)
+        self.references.append((label_id, location))
+        return marker("ref", label_id)
+
+    # -- numbering -----------------------------------------------------------------------
+
+    def ordered(self) -> list[Formula]:
+        """Formulas in document order: the order macros (`\\gdef`) and numbers follow."""
+        indexed = sorted(enumerate(self.formulas), key=lambda pair: (pair[1].location.line, pair[1].location.col,
+                                                                     pair[0]))
+        return [formula for _, formula in indexed]
+
+    def number_equations(self) -> None:
+        """Give every numbered row and labelled display formula its `\\tag{n}`, in document order."""
+        if self._numbered_count == len(self.formulas):
+            return
+        self._numbered_count = len(self.formulas)
+        counter = [0]
+        self._numbers = {}
+        for formula in self.ordered():
+            if formula.display:
+                formula.render_tex = _number_formula(formula, counter, self._numbers, self.diagnostics)
+            else:
+                formula.render_tex = formula.tex
+
+    def labels(self, url: str = "") -> list[Any]:
+        """The page's equation labels as `qed.rendering.Label`s, `url` being the page's."""
+        from qed.rendering import Label
+
+        self.number_equations()
+        result = []
+        for formula in self.formulas:
+            for name in formula.labels:
+                if name in self._numbers:
+                    result.append(Label(name, self._numbers[name], f"{url}#{name}", formula.location, "equation"))
+        return result
+
+    def _renumber(self) -> None:
+        """Keep `ctx.labels` right as formulas arrive out of document order."""
+        if self.ctx is None:
+            return
+        url = getattr(self.ctx.page, "rel_permalink", "") or ""
+        for label in self.labels(url):
+            existing = self.ctx.labels.get(label.id)
+            if existing is None:
+                self.ctx.define_label(label)
+            elif existing.kind == "equation" and existing.location == label.location:
+                self.ctx.labels[label.id] = label
+            elif existing.location != label.location and not self._seen_duplicate(label):
+                self.ctx.define_label(label)  # reports the duplicate
+
+    def _seen_duplicate(self, label: Any) -> bool:
+        key = (label.id, label.location)
+        seen = self.__dict__.setdefault("_duplicates", set())
+        if key in seen:
+            return True
+        seen.add(key)
+        return False
+
+    # -- output --------------------------------------------------------------------------
+
+    def resolve(self, key: str) -> str:
+        """The HTML for marker key `key` (the link stage's resolver for kind "math")."""
+        try:
+            formula = self.formulas[int(key)]
+        except (ValueError, IndexError):
+            return ""
+        if formula.html is None and self.renderer is not None:
+            self.renderer.render_page(self)  # a formula protected after typesetting (a title, say)
+        if formula.html is None:
+            return client_side_html(formula)
+        return formula.html
+
+    def head_html(self, base_url: str | None = None) -> str:
+        """Stylesheet (and, without KaTeX at build time, scripts) for a page with math."""
+        from qed import katex
+
+        if base_url is None:
+            site = getattr(self.ctx, "site", None)
+            base_url = getattr(site, "base_url", "/") if site is not None else "/"
+        macros = {**self.settings.macro_dict, **self.page_macros}
+        return katex.head_html(self.settings, bool(self.formulas), base_url, client_side=self.client_side,
+                               macros=macros)
+
+    @property
+    def macros(self) -> dict[str, str]:
+        """Site macros overridden by the page's: what every formula of the page starts with."""
+        return {**self.settings.macro_dict, **self.page_macros}
+
+
+class _Scanner:
+    """One left-to-right pass over a text: code is skipped, formulas go to the collector."""
+
+    def __init__(self, collector: MathCollector, text: str, origin: Location, mode: str):
+        self.c = collector
+        self.text = text
+        self.origin = origin
+        self.mode = mode
+        self.out: list[str] = []
+        self.code = _code_block_ranges(text)
+        self.added_labels = False
+        self._line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def location(self, offset: int) -> Location:
+        import bisect
+
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        if line == 0:
+            return Location(self.origin.path, self.origin.line, max(self.origin.col, 1) + offset)
+        return Location(self.origin.path, self.origin.line + line, offset - self._line_starts[line] + 1)
+
+    def run(self) -> str:
+        text, pos, n = self.text, 0, len(self.text)
+        copied = 0
+        special = re.compile(r"[`$\\]")
+        while pos < n:
+            m = special.search(text, pos)
+            if m is None:
+                break
+            p = m.start()
+            block_end = self._code_end(p)
+            if block_end is not None:
+                pos = block_end
+                continue
+            handled = self._at(p)
+            if handled is None:
+                pos = p + 1
+                continue
+            end, replacement = handled
+            if replacement is not None:
+                self.out.append(text[copied:p])
+                self.out.append(replacement)
+                copied = end
+            pos = end
+        self.out.append(text[copied:])
+        return "".join(self.out)
+
+    def _code_end(self, p: int) -> int | None:
+        for start, end in self.code:
+            if start <= p < end:
+                return end
+            if start > p:
+                break
+        return None
+
+    def _at(self, p: int) -> tuple[int, str | None] | None:
+        """(end, replacement or None to copy as is) for what starts at `p`, or None."""
+        ch = self.text[p]
+        if ch == "`":
+            return self._code_span(p), None
+        if ch == "$":
+            return self._dollar(p)
+        return self._backslash(p)
+
+    def _code_span(self, p: int) -> int:
+        text = self.text
+        k = p
+        while k < len(text) and text[k] == "`":
+            k += 1
+        run = k - p
+        close = re.compile(f"(?<!`)`{{{run}}}(?!`)").search(text, k)
+        return close.end() if close else k
+
+    def _backslash(self, p: int) -> tuple[int, str | None] | None:
+        text = self.text
+        nxt = text[p + 1: p + 2]
+        if self.mode == "commonmark" and text.startswith(("\\\\(", "\\\\["), p):
+            return self._delimited(p, 3, "\\\\)" if text[p + 2] == "(" else "\\\\]", text[p + 2] == "[")
+        if nxt in ("(", "["):
+            return self._delimited(p, 2, "\\)" if nxt == "(" else "\\]", nxt == "[")
+        if nxt == "b":
+            env = _ENV_BEGIN_RE.match(text, p)
+            if env:
+                return self._environment(p, env.group(1))
+        if nxt in ("e", "r"):
+            ref = _TEXT_REF_RE.match(text, p)
+            if ref:
+                return ref.end(), self.c._reference(ref.group(2), self.location(p))
+        return (p + 2, None) if nxt else None  # an escaped character: `\$`, `\``, `\\`
+
+    def _dollar(self, p: int) -> tuple[int, str | None] | None:
+        text = self.text
+        if text.startswith("$$", p):
+            close = self._find_close(p + 2, "$$", allow_blank=True)
+            if close is None or not text[p + 2: close].strip():
+                return p + 2, None
+            return self._emit(p, p + 2, close, close + 2, display=True)
+        nxt = text[p + 1: p + 2]
+        if not nxt or nxt.isspace():
+            return p + 1, None
+        close = self._find_inline_dollar(p + 1)
+        if close is None:
+            return p + 1, None
+        return self._emit(p, p + 1, close, close + 1, display=False)
+
+    def _find_inline_dollar(self, start: int) -> int | None:
+        """Pandoc's rule: a closing `$` has no space before it and no digit after it."""
+        text, i, n = self.text, start, len(self.text)
+        while i < n:
+            ch = text[i]
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == "\n" and _blank_line_follows(text, i):
+                return None
+            if ch == "$" and not text[i - 1].isspace() and not text[i + 1: i + 2].isdigit():
+                return i
+            i += 1
+        return None
+
+    def _find_close(self, start: int, closer: str, *, allow_blank: bool) -> int | None:
+        """Index of `closer` after `start`, skipping backslash escapes (`\\$` is no closer)."""
+        text, i, n = self.text, start, len(self.text)
+        first = closer[0]
+        while i < n:
+            ch = text[i]
+            if ch == first and text.startswith(closer, i):
+                return i
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == "\n" and not allow_blank and _blank_line_follows(text, i):
+                return None
+            i += 1
+        return None
+
+    def _delimited(self, p: int, width: int, closer: str, display: bool) -> tuple[int, str | None]:
+        close = self._find_close(p + width, closer, allow_blank=display)
+        if close is None:
+            return p + width, None
+        return self._emit(p, p + width, close, close + len(closer), display=display)
+
+    def _environment(self, p: int, env: str) -> tuple[int, str | None]:
+        text = self.text
+        pattern = re.compile(r"\\(begin|end)\{" + re.escape(env) + r"\}")
+        depth, i = 0, p
+        for m in pattern.finditer(text, p):
+            depth += 1 if m.group(1) == "begin" else -1
+            i = m.end()
+            if depth == 0:
+                return self._emit(p, p, i, i, display=True)
+        return p + 1, None
+
+    def _emit(self, start: int, body_start: int, body_end: int, end: int, *, display: bool) -> tuple[int, str]:
+        label = None
+        if display:
+            attr = _ATTR_RE.match(self.text, end)
+            if attr:
+                label, end = attr.group(1), attr.end()
+        tex = self.text[body_start:body_end]
+        before = len(self.c.formulas)
+        key = self.c.add(tex, display, self.location(start), self.text[start:end], label, escapes=self.mode)
+        if self.c.formulas[before].labels:
+            self.added_labels = True
+        return end, key
+
+
+def _blank_line_follows(text: str, newline: int) -> bool:
+    nxt = text.find("\n", newline + 1)
+    line = text[newline + 1: nxt if nxt != -1 else len(text)]
+    return not line.strip()
+
+
+def _code_block_ranges(text: str) -> list[tuple[int, int]]:
+    """Offsets of fenced and indented code blocks: math is never looked for inside them."""
+    ranges: list[tuple[int, int]] = []
+    fence: tuple[str, int] | None = None
+    fence_start = 0
+    offset = 0
+    previous_blank, in_list, in_indented = True, False, False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if fence is not None:
+            close = _FENCE_RE.match(line)
+            if close and close.group(2)[0] == fence[0] and len(close.group(2)) >= fence[1] and \
+                    not line[close.end():].strip():
+                ranges.append((fence_start, offset + len(line)))
+                fence = None
+            offset += len(line)
+            continue
+        opening = _FENCE_RE.match(line)
+        indented = line.startswith(("    ", "\t")) and bool(stripped)
+        if opening and not (opening.group(2)[0] == "`" and "`" in line[opening.end():]):
+            fence, fence_start = (opening.group(2)[0], len(opening.group(2))), offset
+        elif indented and not in_list and (previous_blank or in_indented):
+            if in_indented and ranges and ranges[-1][1] >= offset - 1:
+                ranges[-1] = (ranges[-1][0], offset + len(line))
+            else:
+                ranges.append((offset, offset + len(line)))
+            in_indented = True
+        elif stripped:
+            in_indented = False
+            if _LIST_ITEM_RE.match(line):
+                in_list = True
+            elif previous_blank and not line[:1].isspace():
+                in_list = False
+        offset += len(line)
+        previous_blank = not stripped
+    if fence is not None:
+        ranges.append((fence_start, len(text)))
+    return ranges
+
+
+def commonmark_unescape(tex: str) -> str:
+    """What Goldmark left of a formula: backslash-escaped punctuation and entities decoded."""
+    tex = _UNESCAPE_RE.sub(r"\1", tex)
+    return _ENTITY_RE.sub(lambda m: html.unescape(m.group(0)), tex) if "&" in tex else tex
+
+
+# -- equation numbers --------------------------------------------------------------------
+
+def _number_formula(formula: Formula, counter: list[int], numbers: dict[str, str],
+                    diagnostics: Diagnostics) -> str:
+    """`formula.tex` with `\\label`s removed and `\\tag{n}` added where LaTeX would number."""
+    tex = formula.tex
+    env = _single_environment(tex)
+    if env is not None and env[0] in NUMBERED_ENVIRONMENTS:
+        name, head, body, tail = env
+        rows = [body] if name in ("equation", "multline") else _split_rows(body)
+        attr_labels = [x for x in formula.labels if x not in _LABEL_RE.findall(tex)]
+        new_rows = []
+        if len(rows) > 1 and not rows[-1].strip():
+            rows, trailing = rows[:-1], [rows[-1]]  # KaTeX drops an empty last row: no number for it
+        else:
+            trailing = []
+        for index, row in enumerate(rows):
+            extra = attr_labels if index == len(rows) - 1 else []
+            new_rows.append(_number_row(row, counter, numbers, extra, formula, diagnostics, always=True))
+        return head + "\\\\".join(new_rows + trailing) + tail
+    if not formula.labels:
+        return tex
+    return _number_row(tex, counter, numbers, [x for x in formula.labels if x not in _LABEL_RE.findall(tex)],
+                       formula, diagnostics, always=False)
+
+
+def _number_row(row: str, counter: list[int], numbers: dict[str, str], extra_labels: list[str],
+                formula: Formula, diagnostics: Diagnostics, *, always: bool) -> str:
+    labels = [m for m in _LABEL_RE.findall(row) if _ID_RE.match(m)] + extra_labels
+    row = _LABEL_RE.sub("", row)
+    if _NOTAG_RE.search(row) and not labels:
+        return row
+    if not always and not labels:
+        return row
+    if len(labels) > 1:
+        diagnostics.error(f"one equation (row) has several labels: {', '.join(labels)}", formula.location)
+    tag = _TAG_RE.search(row)
+    if tag:
+        text = f"({tag.group(1)})"
+    else:
+        counter[0] += 1
+        text = f"({counter[0]})"
+        row = _NOTAG_RE.sub("", row).rstrip() + f" \\tag{{{counter[0]}}}" + ("\n" if row.endswith("\n") else "")
+    for name in labels:
+        numbers[name] = text
+    return row
+
+
+def _single_environment(tex: str) -> tuple[str, str, str, str] | None:
+    """(name, `\\begin{..}{args}`, body, `\\end{..}`) when `tex` is one environment, else None."""
+    stripped = tex.strip()
+    m = re.match(r"\\begin\{([A-Za-z]+\*?)\}", stripped)
+    if not m:
+        return None
+    name = m.group(1)
+    end = f"\\end{{{name}}}"
+    if not stripped.endswith(end):
+        return None
+    head_end = m.end()
+    if name == "alignat":  # its column count argument
+        arg = re.match(r"\s*\{[^{}]*\}", stripped[head_end:])
+        if arg:
+            head_end += arg.end()
+    body = stripped[head_end: len(stripped) - len(end)]
+    if re.search(r"\\(?:begin|end)\{" + re.escape(name) + r"\}", body):
+        return None
+    return name, stripped[:head_end], body, end
+
+
+def _split_rows(body: str) -> list[str]:
+    """Rows of an environment body: split at `\\\\` outside braces and nested environments."""
+    rows, depth, start, i, n = [], 0, 0, 0, len(body)
+    while i < n:
+        ch = body[i]
+        if ch == "\\":
+            if body.startswith("\\\\", i) and depth == 0:
+                rows.append(body[start:i])
+                i += 2
+                start = i
+                continue
+            if body.startswith("\\begin{", i):
+                depth += 1
+            elif body.startswith("\\end{", i):
+                depth -= 1
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        i += 1
+    rows.append(body[start:])
+    return rows
+
+
+def substitute_references(tex: str, labels: Mapping[str, Any] | None) -> str:
+    """`\\eqref{id}` inside math, which KaTeX lacks, as a link showing the number."""
+    if "ref{" not in tex:
+        return tex
+
+    def link(m: re.Match[str]) -> str:
+        label = labels.get(m.group(2)) if labels else None
+        if label is None:
+            return "\\text{(??)}"
+        text = label.text if m.group(1) == "eqref" else label.text.strip("()")
+        return f"\\href{{{label.url}}}{{\\text{{{_tex_text(text)}}}}}"
+
+    return _MATH_REF_RE.sub(link, tex)
+
+
+def _tex_text(text: str) -> str:
+    return re.sub(r"([\\{}$&#%_^~])", lambda m: "\\" + m.group(1) if m.group(1) not in "\\^~" else " ", text)
+
+
+# -- settings ----------------------------------------------------------------------------
+
+_MATH_KEYS = {"enable", "enabled", "escapes", "macros", "katex", "strict", "errors"}
+_KATEX_KEYS = {"dist", "self_host", "version", "download", "strict"}
+
+
+def math_settings_from_config(section: Any, diagnostics: Diagnostics, location: Location | None = None,
+                              *, escapes: str | None = None) -> MathSettings:
+    """Validate the config's `math:` section. `escapes` is `markup.math.escapes` (Hugo-style
+    placement); `math.escapes` wins over it. A `SiteConfig` may be passed instead of a dict."""
+    project_root = None
+    if not isinstance(section, dict) and hasattr(section, "section"):
+        config = section
+        markup = config.section("markup") or {}
+        markup_math = markup.get("math") if isinstance(markup.get("math"), dict) else {}
+        escapes = escapes or markup_math.get("escapes")
+        location = location or _config_location(config)
+        project_root = str(getattr(config, "root", "") or "") or None
+        section = config.section("math") or {}
+    section = section if isinstance(section, dict) else {}
+    for key in section:
+        if key not in _MATH_KEYS:
+            diagnostics.warning(f"unknown key 'math.{key}' (known: {', '.join(sorted(_MATH_KEYS))})", location)
+    settings = MathSettings(project_root=project_root)
+    if escapes is not None:
+        settings = _with_escapes(settings, escapes, diagnostics, location, "markup.math.escapes")
+    return _apply_section(settings, section, diagnostics, location, "math")
+
+
+def _config_location(config: Any) -> Location | None:
+    try:
+        return config.location("math")
+    except Exception:  # a config without locations is fine: messages then name no line
+        return None
+
+
+def _apply_section(settings: MathSettings, section: dict, diagnostics: Diagnostics, location: Location | None,
+                   where: str) -> MathSettings:
+    for key in ("enable", "enabled"):
+        if key in section:
+            settings = replace(settings, enabled=_bool(section[key], f"{where}.{key}", diagnostics, location))
+    if "escapes" in section:
+        settings = _with_escapes(settings, section["escapes"], diagnostics, location, f"{where}.escapes")
+    if "macros" in section:
+        merged = {**settings.macro_dict, **_macros(section["macros"], f"{where}.macros", diagnostics, location)}
+        settings = replace(settings, macros=tuple(sorted(merged.items())))
+    if "strict" in section:
+        settings = replace(settings, strict=_bool(section["strict"], f"{where}.strict", diagnostics, location))
+    if "errors" in section:
+        if section["errors"] in ("error", "warn"):
+            settings = replace(settings, errors=section["errors"])
+        else:
+            diagnostics.error(f"{where}.errors must be 'error' or 'warn', not {section['errors']!r}", location)
+    katex = section.get("katex")
+    if katex is not None:
+        settings = _apply_katex(settings, katex, diagnostics, location, f"{where}.katex")
+    return settings
+
+
+def _apply_katex(settings: MathSettings, katex: Any, diagnostics: Diagnostics, location: Location | None,
+                 where: str) -> MathSettings:
+    if not isinstance(katex, dict):
+        diagnostics.error(f"{where} must be a mapping (dist, self_host, version, download, strict)", location)
+        return settings
+    for key in katex:
+        if key not in _KATEX_KEYS:
+            diagnostics.warning(f"unknown key '{where}.{key}' (known: {', '.join(sorted(_KATEX_KEYS))})", location)
+    if "dist" in katex:
+        settings = replace(settings, katex_dist=str(katex["dist"]) if katex["dist"] else None)
+    if "self_host" in katex:
+        settings = replace(settings, self_host=_bool(katex["self_host"], f"{where}.self_host", diagnostics, location))
+    if "download" in katex:
+        settings = replace(settings, download=_bool(katex["download"], f"{where}.download", diagnostics, location))
+    if "version" in katex:
+        settings = replace(settings, version=str(katex["version"]))
+    if "strict" in katex:
+        value = katex["strict"]
+        if value in ("warn", "ignore", "error"):
+            settings = replace(settings, katex_strict=value)
+        else:
+            diagnostics.error(f"{where}.strict must be warn, ignore or error, not {value!r}", location)
+    return settings
+
+
+def _with_escapes(settings: MathSettings, value: Any, diagnostics: Diagnostics, location: Location | None,
+                  where: str) -> MathSettings:
+    if value not in ESCAPE_MODES:
+        diagnostics.error(f"{where} must be 'verbatim' or 'commonmark', not {value!r}", location)
+        return settings
+    return replace(settings, escapes=value)
+
+
+def _bool(value: Any, where: str, diagnostics: Diagnostics, location: Location | None) -> bool:
+    if isinstance(value, bool):
+        return value
+    diagnostics.error(f"{where} must be true or false, not {value!r}", location)
+    return bool(value)
+
+
+def _macros(value: Any, where: str, diagnostics: Diagnostics, location: Location | None) -> dict[str, str]:
+    """`{"\\R": "\\mathbb{R}"}`; a name without its backslash (`R:`) is accepted too."""
+    if not isinstance(value, dict):
+        diagnostics.error(f"{where} must be a mapping of macro names to TeX", location)
+        return {}
+    macros = {}
+    for name, body in value.items():
+        name = str(name)
+        if not name.startswith("\\"):
+            name = "\\" + name
+        if not _MACRO_NAME_RE.match(name) or not isinstance(body, (str, int, float)):
+            diagnostics.error(f"{where}: bad macro {name!r} (want \\name: TeX text)", location)
+            continue
+        macros[name] = str(body)
+    return macros
+
+
+def page_settings(settings: MathSettings, page_math: Any, diagnostics: Diagnostics,
+                  location: Location | None = None) -> tuple[MathSettings, dict[str, str]]:
+    """A page's settings and macros from its front matter `math:` (true, false or a mapping)."""
+    if page_math is None or page_math is True:
+        return settings, {}
+    if page_math is False:
+        return replace(settings, enabled=False), {}
+    if not isinstance(page_math, dict):
+        diagnostics.error(f"front matter 'math' must be true, false or a mapping, not {page_math!r}", location)
+        return settings, {}
+    page_only = {k: v for k, v in page_math.items() if k in ("enable", "enabled", "escapes")}
+    unknown = set(page_math) - {"enable", "enabled", "escapes", "macros"}
+    for key in sorted(unknown):
+        if key not in _LOVEIT_PAGE_KEYS:
+            diagnostics.warning(f"unknown key 'math.{key}' in front matter", location)
+    page = _apply_section(settings, page_only, diagnostics, location, "math")
+    macros = _macros(page_math["macros"], "math.macros", diagnostics, location) if "macros" in page_math else {}
+    return page, macros
+
+
+# LoveIt's per-page math keys: accepted and ignored (delimiters are fixed, copy-tex is always on).
+_LOVEIT_PAGE_KEYS = {"copyTex", "mhchem", "inlineLeftDelimiter", "inlineRightDelimiter", "blockLeftDelimiter",
+                     "blockRightDelimiter"}
+
+
+# -- HTML without KaTeX ------------------------------------------------------------------
+
+def client_side_html(formula: Formula) -> str:
+    """The formula for KaTeX's auto-render in the browser: escaped TeX with `\\(`/`\\[` delimiters."""
+    tex = html.escape(formula.render_tex if formula.render_tex is not None else formula.tex, quote=False)
+    if formula.display:
+        return f'<span class="math display"{_id_attr(formula)}>\\[{tex}\\]</span>'
+    return f'<span class="math inline">\\({tex}\\)</span>'
+
+
+def _id_attr(formula: Formula) -> str:
+    return f' id="{html.escape(formula.labels[0])}"' if formula.labels else ""
+
+
+def wrap_html(formula: Formula, katex_html: str) -> str:
+    """KaTeX's output in a span that carries the label's anchor (extra labels get empty anchors)."""
+    if not formula.display:
+        return f'<span class="math inline">{katex_html}</span>'
+    anchors = "".join(f'<span id="{html.escape(name)}"></span>' for name in formula.labels[1:])
+    return f'<span class="math display"{_id_attr(formula)}>{anchors}{katex_html}</span>'
+
+
+def _clip(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
