@@ -1,0 +1,77 @@
+"""What verification produces: options in, one `Verdict` per claim out.
+
+Statuses are computed from what the runner observed, never written by authors:
+
+- verified: every trial passed (evidence, not proof: the badge says what was run)
+- falsified: a trial's assertion failed
+- error: the verifier raised something else, crashed, or could not be resolved
+- timeout: the worker was killed at its time limit
+- unchecked: the claim names no verifier
+- expected-false: an `expect=false` claim whose verifier found its counterexample
+- blocked: not run, because a claim it `uses` failed
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+VERIFIED = "verified"
+FALSIFIED = "falsified"
+ERROR = "error"
+TIMEOUT = "timeout"
+UNCHECKED = "unchecked"
+EXPECTED_FALSE = "expected-false"
+BLOCKED = "blocked"
+
+STATUSES = (VERIFIED, EXPECTED_FALSE, FALSIFIED, ERROR, TIMEOUT, BLOCKED, UNCHECKED)
+FAILED = frozenset({FALSIFIED, ERROR, TIMEOUT, BLOCKED})
+"""A claim in one of these states blocks the claims that use it."""
+
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """Run options from the CLI (`-j`, `--refresh`, `--strict`, `--timeout`, `--junit`)."""
+
+    jobs: int = 0  # 0 = one worker per CPU
+    refresh: bool = False  # ignore the cache, re-run every verifier
+    strict: bool = False  # also fail on theorem-like claims without a verifier
+    timeout: float | None = None  # default per-claim time limit in seconds (30 if None)
+    junit: Path | None = None  # write JUnit XML here
+
+
+@dataclass
+class Verdict:
+    """The outcome for one claim, as shown on its badge and in every report."""
+
+    key: str
+    status: str
+    samples: int = 0  # trials planned
+    samples_run: int = 0  # trials that passed before the end
+    seconds: float = 0.0
+    message: str = ""
+    detail: str = ""  # traceback or worker output, for reports
+    seed: int | None = None  # seed of the failing trial
+    trial: int | None = None  # 0-based index of the failing trial
+    rtol: float | None = None  # loosest tolerances assert_close used
+    atol: float | None = None
+    cached: bool = False
+    blocked_by: tuple[str, ...] = ()
+    timeout: float | None = None
+    replay: str = ""  # command that re-runs the failing trial
+    source_url: str = ""  # verifier source page (with #L-line)
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["blocked_by"] = list(self.blocked_by)
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Verdict:
+        names = set(cls.__dataclass_fields__)
+        values = {k: v for k, v in record.items() if k in names}
+        values["blocked_by"] = tuple(values.get("blocked_by") or ())
+        return cls(**values)

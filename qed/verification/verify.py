@@ -1,0 +1,242 @@
+"""`verify_claims`: check links, plan, run (or reuse) verifiers, report failures at claim lines."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from qed.errors import Diagnostics
+from qed.theorems import Claim
+from qed.verification.cache import VerdictCache, environment_fingerprint, source_digest
+from qed.verification.model import (
+    BLOCKED,
+    DEFAULT_TIMEOUT,
+    ERROR,
+    EXPECTED_FALSE,
+    FALSIFIED,
+    TIMEOUT,
+    UNCHECKED,
+    VERIFIED,
+    Verdict,
+    VerifyOptions,
+)
+from qed.verification.reports import VerificationReport
+from qed.verification.resolve import VerifierRef, local_imports, resolve
+from qed.verification.runner import Scheduler, Task
+
+
+def verify_claims(
+    claims: list[Claim],
+    *,
+    project_root: Path,
+    cache_dir: Path,
+    options: VerifyOptions,
+    diagnostics: Diagnostics,
+    progress: Callable[[int, int], None] | None = None,
+) -> VerificationReport:
+    """Run every claim's verifier (cached, parallel, in `uses` order) and judge the results.
+
+    Adds one error per failing claim to `diagnostics` at the claim's location (first line
+    the verdict, further lines seed and replay command); `strict` also fails unchecked
+    theorem-like claims. Never raises for anything a verifier does.
+    """
+    started = time.perf_counter()
+    claims = _unique(claims)
+    by_key = {c.key: c for c in claims}
+    verdicts: dict[str, Verdict] = {}
+    refs: dict[str, VerifierRef] = {}
+    _check_links(claims, by_key, verdicts, diagnostics)
+    for claim in claims:
+        if claim.key in verdicts:
+            continue
+        if claim.verify is None:
+            verdicts[claim.key] = Verdict(claim.key, UNCHECKED)
+            continue
+        try:
+            refs[claim.key] = resolve(claim.verify, project_root)
+        except ValueError as exc:
+            verdicts[claim.key] = Verdict(claim.key, ERROR, message=str(exc))
+    cache = VerdictCache(cache_dir / "verification")
+    tasks = _plan(claims, refs, verdicts, project_root, options)
+    cached_count = 0
+
+    def lookup(task: Task) -> Verdict | None:
+        nonlocal cached_count
+        record = None if options.refresh else cache.load(task.cache_key)
+        if record is None:
+            return None
+        cached_count += 1
+        verdict = _judge(task.claim, record)
+        verdict.cached = True
+        return verdict
+
+    def interpret(task: Task, record: dict[str, Any]) -> Verdict:
+        if record.get("outcome") in ("passed", "failed"):
+            cache.store(task.cache_key, record)
+        return _judge(task.claim, record)
+
+    scheduler = Scheduler(project_root, options.jobs or os.cpu_count() or 1, lookup, interpret, progress,
+                          verdicts=verdicts)
+    scheduler.run(tasks)
+    for claim in claims:
+        verdict = verdicts[claim.key]
+        ref = refs.get(claim.key)
+        if ref is not None:
+            verdict.source_url = _source_url(claim, ref)
+            if verdict.seed is not None:
+                verdict.replay = replay_command(project_root, ref, verdict.seed)
+        _report(claim, verdict, options, diagnostics)
+    report = VerificationReport(claims=claims, verdicts=verdicts, refs=refs, project_root=project_root,
+                                ran=len(tasks) - cached_count - _count(verdicts, tasks, BLOCKED),
+                                cached=cached_count, seconds=time.perf_counter() - started,
+                                environment=environment_fingerprint())
+    if options.junit is not None:
+        report.write_junit(options.junit)
+    return report
+
+
+def _unique(claims: list[Claim]) -> list[Claim]:
+    """First claim per key; duplicate ids are reported by the label merge, not here."""
+    seen: dict[str, Claim] = {}
+    for claim in claims:
+        seen.setdefault(claim.key, claim)
+    return list(seen.values())
+
+
+def _count(verdicts: dict[str, Verdict], tasks: list[Task], status: str) -> int:
+    return sum(1 for t in tasks if verdicts.get(t.claim.key, Verdict("", "")).status == status)
+
+
+def _check_links(claims: list[Claim], by_key: dict[str, Claim], verdicts: dict[str, Verdict],
+                 diagnostics: Diagnostics) -> None:
+    """Unknown `uses` targets are errors; so is a cycle (every claim on it gets an error)."""
+    for claim in claims:
+        for used in claim.uses:
+            if used == claim.key:
+                diagnostics.error(f"{claim.display} uses itself", claim.location)
+            elif used not in by_key:
+                diagnostics.error(f"{claim.display} uses unknown id '{used}'", claim.location)
+    for key in _cycle_members(claims, by_key):
+        claim = by_key[key]
+        message = "its `uses` form a cycle"
+        diagnostics.error(f"{claim.display}: {message}", claim.location)
+        verdicts[key] = Verdict(key, ERROR, message=message)
+
+
+def _cycle_members(claims: list[Claim], by_key: dict[str, Claim]) -> set[str]:
+    state: dict[str, int] = {}  # 1 = on stack, 2 = done
+    members: set[str] = set()
+
+    def visit(key: str, stack: list[str]) -> None:
+        state[key] = 1
+        stack.append(key)
+        for dep in by_key[key].uses:
+            if dep not in by_key or dep == key:
+                continue
+            if state.get(dep) == 1:
+                members.update(stack[stack.index(dep):])
+            elif dep not in state:
+                visit(dep, stack)
+        stack.pop()
+        state[key] = 2
+
+    for claim in claims:
+        if claim.key not in state:
+            visit(claim.key, [])
+    return members
+
+
+def _plan(claims: list[Claim], refs: dict[str, VerifierRef], verdicts: dict[str, Verdict],
+          project_root: Path, options: VerifyOptions) -> list[Task]:
+    """A task per resolvable claim, with its cache key and the claims it waits for."""
+    env = environment_fingerprint()
+    tasks = []
+    by_key = {c.key: c for c in claims}
+    for claim in claims:
+        ref = refs.get(claim.key)
+        if ref is None or claim.key in verdicts:
+            continue
+        sources = source_digest(local_imports(ref.path, project_root), project_root)
+        key = VerdictCache(Path()).key({
+            "claim": claim.key, "module": ref.module, "function": ref.function,
+            "samples": claim.samples, "sources": sources, "env": env})
+        deps = tuple(d for d in claim.uses if d in by_key and d != claim.key)
+        tasks.append(Task(claim, ref, key, claim.timeout or options.timeout,
+                          options.timeout or DEFAULT_TIMEOUT, deps))
+    return tasks
+
+
+def _judge(claim: Claim, record: dict[str, Any]) -> Verdict:
+    """Turn a worker's record into a status, taking `expect=false` into account."""
+    outcome = record.get("outcome")
+    verdict = Verdict(
+        claim.key, ERROR, samples=int(record.get("samples") or 0),
+        samples_run=int(record.get("samples_run") or 0), seconds=float(record.get("seconds") or 0.0),
+        message=str(record.get("message") or ""), detail=str(record.get("traceback") or ""),
+        seed=record.get("seed"), trial=record.get("trial"), rtol=record.get("rtol"), atol=record.get("atol"))
+    if outcome == "passed":
+        verdict.status = ERROR if claim.expect_false else VERIFIED
+        if claim.expect_false:
+            verdict.message = (f"marked expect=false, but its verifier found no counterexample "
+                               f"in {verdict.samples} samples")
+    elif outcome == "failed":
+        verdict.status = EXPECTED_FALSE if claim.expect_false else FALSIFIED
+    return verdict
+
+
+def _report(claim: Claim, verdict: Verdict, options: VerifyOptions, diagnostics: Diagnostics) -> None:
+    """One diagnostic per failing claim: first line says what, later lines how to replay."""
+    extra = []
+    if verdict.seed is not None:
+        extra.append(f"  failing trial: {(verdict.trial or 0) + 1} of {verdict.samples}, seed {verdict.seed}")
+    if verdict.replay:
+        extra.append(f"  replay: {verdict.replay}")
+    tail = "".join("\n" + line for line in extra)
+    if verdict.status == FALSIFIED:
+        diagnostics.error(f"{claim.display} is false: {verdict.message}{tail}", claim.location)
+    elif verdict.status == ERROR:
+        if "cycle" in verdict.message:
+            return  # already reported by _check_links
+        if verdict.message.startswith(("verify=", "marked expect=false")):
+            diagnostics.error(f"{claim.display}: {verdict.message}{tail}", claim.location)
+        else:
+            diagnostics.error(f"{claim.display}: verifier {claim.verify}: {verdict.message}{tail}", claim.location)
+    elif verdict.status == TIMEOUT:
+        diagnostics.error(f"{claim.display}: verifier {claim.verify} timed out after {verdict.timeout:g} s "
+                          f"(set timeout= on the claim or @qed.verifier(timeout=...))", claim.location)
+    elif verdict.status == BLOCKED:
+        diagnostics.warning(f"{claim.display} was not checked: it uses {', '.join(verdict.blocked_by)}, "
+                            "which failed", claim.location)
+    elif verdict.status == UNCHECKED:
+        if claim.expect_false:
+            diagnostics.error(f"{claim.display} is marked expect=false but names no verifier to refute it",
+                              claim.location)
+        elif options.strict and claim.is_statement:
+            diagnostics.error(f"{claim.display} is not checked (strict): add verify=\"module:function\"",
+                              claim.location)
+
+
+def _source_url(claim: Claim, ref: VerifierRef) -> str:
+    anchor = f"#L-{ref.line}" if ref.line else ""
+    return f"{claim.base_path}verification/verifiers/{ref.module}/{anchor}"
+
+
+def replay_command(project_root: Path, ref: VerifierRef, seed: int) -> str:
+    """The shell command that re-runs exactly one trial (run it from the current directory)."""
+    args = ["python", "-m", "qed.verification", "replay", f"{ref.module}:{ref.function}", "--seed", str(seed)]
+    try:
+        here = Path.cwd().resolve()
+    except OSError:
+        here = None
+    root = project_root.resolve()
+    if here != root:
+        try:
+            where = os.path.relpath(root, here) if here else str(root)
+        except ValueError:
+            where = str(root)
+        args += ["--root", where]
+    return shlex.join(args)
