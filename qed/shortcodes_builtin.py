@@ -1,0 +1,133 @@
+"""The Python behind two built-in shortcodes that Jinja cannot do alone: `highlight` and `style`.
+
+Both are exposed to templates as filters (see `qed.shortcodes.install_shortcode_support`),
+so the shortcodes themselves stay plain templates that a site can override.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.lexers.special import TextLexer
+from pygments.util import ClassNotFound
+
+_LINE_RANGE_RE = re.compile(r"(\d+)(?:-(\d+))?")
+
+
+# ---------------------------------------------------------------- highlight
+
+
+def parse_highlight_options(options: str) -> dict[str, str]:
+    """Hugo's option string `linenos=table,hl_lines=8 15-17,linenostart=199` as a dict."""
+    result: dict[str, str] = {}
+    for part in options.split(","):
+        key, _, value = part.partition("=")
+        if key.strip():
+            result[key.strip().lower()] = value.strip().strip('"')
+    return result
+
+
+def _line_numbers(spec: str) -> list[int]:
+    lines: list[int] = []
+    for match in _LINE_RANGE_RE.finditer(spec):
+        first = int(match.group(1))
+        last = int(match.group(2) or first)
+        lines.extend(range(first, last + 1))
+    return lines
+
+
+def highlight_html(code: str, lang: str, options: str = "") -> str:
+    """Code highlighted like a code fence (qed.markdown's markup when there are no options)."""
+    code = code.strip("\r\n") + "\n"
+    settings = parse_highlight_options(options)
+    if not settings:
+        try:
+            from qed.markdown import highlight_code
+        except ImportError:  # the markdown stage is optional for shortcodes alone
+            pass
+        else:
+            return highlight_code(code, lang, "")
+    try:
+        lexer = get_lexer_by_name(lang) if lang else TextLexer()
+    except ClassNotFound:
+        lexer = TextLexer()
+    linenos = settings.get("linenos", "false").lower()
+    start = int(settings["linenostart"]) if settings.get("linenostart", "").isdigit() else 1
+    hl_lines = _line_numbers(settings.get("hl_lines", ""))
+    if linenos in ("table", "inline", "true"):
+        formatter = HtmlFormatter(
+            cssclass="highlight", wrapcode=True, linenos="inline" if linenos == "inline" else "table",
+            linenostart=start, hl_lines=hl_lines,
+        )
+        return pygments_highlight(code, lexer, formatter)
+    body = pygments_highlight(code, lexer, HtmlFormatter(nowrap=True, hl_lines=hl_lines))
+    language = html.escape(lang)
+    data = f' class="language-{language}" data-lang="{language}"' if lang else ""
+    return f'<div class="highlight"><pre tabindex="0"><code{data}>{body}</code></pre></div>\n'
+
+
+# ---------------------------------------------------------------- style
+
+
+def _split_top_level(css: str) -> list[tuple[str, str | None]]:
+    """Top-level items of a CSS snippet: ("decl", None) or (selector, block body)."""
+    items: list[tuple[str, str | None]] = []
+    buffer = ""
+    index = 0
+    while index < len(css):
+        char = css[index]
+        if char == ";":
+            items.append((buffer, None))
+            buffer = ""
+        elif char == "{":
+            depth, end = 1, index + 1
+            while end < len(css) and depth:
+                depth += {"{": 1, "}": -1}.get(css[end], 0)
+                end += 1
+            items.append((buffer, css[index + 1 : end - 1]))
+            buffer = ""
+            index = end
+            continue
+        elif char == "}":  # stray closing brace: ignore it rather than emit broken CSS
+            pass
+        else:
+            buffer += char
+        index += 1
+    items.append((buffer, None))
+    return [(head.strip(), body) for head, body in items if head.strip() or body is not None]
+
+
+def _nest(parent: str, selector: str) -> str:
+    """Sass's nesting: `&` stands for the parent; otherwise the rule is a descendant."""
+    combined = []
+    for outer in parent.split(","):
+        for inner in selector.split(","):
+            inner = inner.strip()
+            combined.append(inner.replace("&", outer.strip()) if "&" in inner else f"{outer.strip()} {inner}")
+    return ", ".join(combined)
+
+
+def scope_css(css: str, selector: str) -> list[str]:
+    """CSS declarations (with simple `&`/descendant nesting and `@media`) as rules under `selector`.
+
+    `"text-align:right; strong{color:red}"` under `.x` → `[".x{text-align:right}",
+    ".x strong{color:red}"]`, as LoveIt's `style` shortcode compiles it with Sass.
+    """
+    css = css.replace("</", "<\\/")  # never end the page's <style> element early
+    declarations: list[str] = []
+    nested: list[str] = []
+    for head, body in _split_top_level(css):
+        if body is None:
+            declarations.append(head)
+        elif head.startswith("@"):
+            inner = "".join(scope_css(body, selector))
+            if inner:
+                nested.append(f"{head}{{{inner}}}")
+        else:
+            nested.extend(scope_css(body, _nest(selector, head)))
+    rules = [f"{selector}{{{'; '.join(declarations)}}}"] if declarations else []
+    return rules + nested
