@@ -222,8 +222,8 @@ def _mismatches(
         err = np.abs(af - ef)
         allowed = atol + rtol * np.abs(ef)
         bad = ~(err <= allowed)
-        same_inf = np.isinf(af) & (af == ef)
-        bad &= ~same_inf
+        any_inf = np.isinf(af) | np.isinf(ef)
+        bad = np.where(any_inf, ~(af == ef), bad)  # inf matches only the same inf
         if equal_nan:
             bad &= ~(np.isnan(af) & np.isnan(ef))
         excess = np.where(allowed > 0, err / np.where(allowed > 0, allowed, 1.0), np.inf)
