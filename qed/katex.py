@@ -416,13 +416,13 @@ def clean_katex_message(message: str) -> str:
 
 
 def error_location(formula: Formula, position: int) -> Location:
-    """Where the error is: KaTeX's 1-based `position` in the source when the TeX is verbatim."""
+    """Where the error is: KaTeX's 0-based `position` in the source when the TeX is verbatim."""
     location = formula.location
     unchanged = formula.render_tex in (None, formula.tex)
     start = formula.source.find(formula.tex) if unchanged and formula.tex else -1
     if position <= 0 or start < 0:
         return location
-    before = formula.source[: start + position - 1]
+    before = formula.source[: start + position]
     lines = before.count("\n")
     if lines == 0:
         return Location(location.path, location.line, location.col + len(before))

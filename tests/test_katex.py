@@ -1,0 +1,306 @@
+"""Typesetting with KaTeX: macros across formulas, errors with locations, the cache, the fallback."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from qed.errors import Diagnostics, Location, SourceText
+from qed.katex import (
+    DEBIAN_DIST,
+    KatexRenderer,
+    Pin,
+    clean_katex_message,
+    dist_at,
+    download_katex,
+    head_html,
+    locate_katex,
+    static_files,
+)
+from qed.markers import resolve_markers
+from qed.math import MathCollector, MathSettings
+from tests.htmltree import parse_html
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "math"
+SITE_MACROS = (("\\N", "\\mathbb{N}"), ("\\R", "\\mathbb{R}"))
+
+
+@pytest.fixture(autouse=True)
+def _no_env_dist(monkeypatch):
+    monkeypatch.delenv("QED_KATEX_DIST", raising=False)
+
+
+def page(text: str, settings: MathSettings | None = None, page_math=None) -> tuple[MathCollector, str]:
+    settings = settings or MathSettings(macros=SITE_MACROS)
+    collector = MathCollector(SourceText("post.md", text), settings, page_math, Diagnostics())
+    return collector, collector.protect(text, Location("post.md", 1, 1))
+
+
+def renderer(tmp_path: Path, settings: MathSettings | None = None, **kwargs) -> KatexRenderer:
+    return KatexRenderer(settings or MathSettings(macros=SITE_MACROS), tmp_path / "cache", Diagnostics(),
+                         user_cache=tmp_path / "user-cache", **kwargs)
+
+
+def rendered(collector: MathCollector, text: str):
+    return parse_html(resolve_markers(text, {"math": collector.resolve}))
+
+
+def test_debian_katex_is_found():
+    dist, why = locate_katex(MathSettings(download=False), Diagnostics())
+    assert dist is not None, why
+    assert dist.origin == "debian" and re.fullmatch(r"\d+\.\d+\.\d+", dist.version)
+
+
+def test_inline_and_display_math_are_typeset(tmp_path):
+    collector, text = page("a $x^2$ b\n\n$$\\int_0^1 f$$")
+    render = renderer(tmp_path)
+    render.render_page(collector)
+    tree = rendered(collector, text)
+    inline = tree.find("span", "math")
+    assert "inline" in inline.attrs["class"] and inline.find("span", "katex")
+    display = tree.find_all("span", "display")[0]
+    assert display.find("span", "katex-display")
+    assert [a.text() for a in tree.find_all("annotation")] == ["x^2", "\\int_0^1 f"]  # copy-as-TeX source
+    assert (render.stats.rendered, render.stats.cached, render.stats.failed) == (2, 0, 0)
+
+
+def test_site_page_and_gdef_macros(tmp_path):
+    text = ("$$\\gdef\\norm#1{\\lVert#1\\rVert}$$\n\n$\\norm{x} \\in \\R$, $\\newcommand{\\half}{\\frac12}$ "
+            "$\\half \\in \\Q$")
+    collector, _ = page(text, page_math={"macros": {"\\Q": "\\mathbb{Q}"}})
+    render = renderer(tmp_path)
+    render.render_page(collector)
+    assert render.diagnostics.errors == []
+    assert collector.formulas[0].html == ""  # only a definition: nothing visible
+    assert collector.formulas[2].html == ""
+    assert 'mathbb">R<' in collector.formulas[1].html and 'mathbb">Q<' in collector.formulas[3].html
+
+
+def test_definitions_apply_in_document_order_not_protect_order(tmp_path):
+    source = SourceText("post.md", "x")
+    collector = MathCollector(source, MathSettings(), None, Diagnostics())
+    collector.protect("$\\twice{a}$", Location("post.md", 9, 1))  # a raw body, protected first
+    collector.protect("$$\\gdef\\twice#1{#1#1}$$", Location("post.md", 2, 1))
+    render = renderer(tmp_path)
+    render.render_page(collector)
+    assert render.diagnostics.errors == []
+
+
+def test_tex_errors_name_file_line_column_and_formula(tmp_path):
+    collector, _ = page("a\n\nsee $x + \\foo$ and $\\frac{a$\n")
+    render = renderer(tmp_path)
+    render.render_page(collector)
+    messages = [str(e) for e in render.diagnostics.errors]
+    assert messages[0] == "post.md:3:10: TeX error: Undefined control sequence: \\foo at position 5 in $x + \\foo$"
+    # "at end of input" points at the closing `$`
+    assert messages[1].startswith("post.md:3:28: TeX error: ") and messages[1].endswith("in $\\frac{a$")
+    assert len(messages) == 2 and render.stats.failed == 2
+    assert 'class="katex-error"' in collector.formulas[0].html
+
+
+def test_errors_can_be_warnings(tmp_path):
+    settings = MathSettings(errors="warn")
+    collector, _ = page("$\\foo$", settings)
+    render = renderer(tmp_path, settings)
+    render.render_page(collector)
+    assert render.diagnostics.errors == [] and "TeX error" in render.diagnostics.warnings[0].message
+
+
+def test_clean_katex_message_drops_underlined_context():
+    raw = "KaTeX parse error: Undefined control sequence: \\label at position 1: \\̲l̲a̲b̲e̲l̲{x} a"
+    assert clean_katex_message(raw) == "Undefined control sequence: \\label at position 1"
+
+
+def test_second_build_renders_nothing(tmp_path):
+    text = "$$\\gdef\\f{y}$$ $a$ $\\f$ $$b \\label{eq:b}$$"
+    first = renderer(tmp_path)
+    collector, _ = page(text)
+    first.render_page(collector)
+    html_first = [f.html for f in collector.formulas]
+    second = renderer(tmp_path)  # a new process: nothing in memory
+    collector, _ = page(text)
+    second.render_page(collector)
+    assert (second.stats.rendered, second.stats.cached) == (0, 4)
+    assert [f.html for f in collector.formulas] == html_first
+    assert second._v8 is None  # V8 was not even started
+
+
+def test_cache_key_follows_macros(tmp_path):
+    first = renderer(tmp_path)
+    first.render_page(page("$$\\gdef\\f{y}$$ $\\f$")[0])
+    changed = renderer(tmp_path)
+    collector, _ = page("$$\\gdef\\f{z}$$ $\\f$")
+    changed.render_page(collector)
+    assert changed.stats.rendered == 2 and "z" in collector.formulas[1].html
+    site_macro = renderer(tmp_path, MathSettings(macros=(("\\R", "\\mathbf{R}"),)))
+    site_macro.render_page(page("$\\R$", MathSettings(macros=(("\\R", "\\mathbf{R}"),)))[0])
+    assert site_macro.stats.rendered == 1
+
+
+def test_cached_definition_still_feeds_new_formulas(tmp_path):
+    renderer(tmp_path).render_page(page("$$\\gdef\\f#1{#1^2}$$ $\\f{a}$")[0])
+    again = renderer(tmp_path)
+    collector, _ = page("$$\\gdef\\f#1{#1^2}$$ $\\f{a}$ $\\f{b} + 1$")
+    again.render_page(collector)
+    assert again.diagnostics.errors == []
+    assert (again.stats.rendered, again.stats.cached) == (1, 2)
+
+
+def test_equation_numbers_and_eqref_inside_math(tmp_path):
+    from qed.rendering import Label
+
+    collector, text = page("$$a = b$$ {#eq:a}\n\n$$c \\overset{\\eqref{eq:a}}{=} d$$")
+    labels = {label.id: label for label in collector.labels("/posts/p/")}
+    assert labels["eq:a"] == Label("eq:a", "(1)", "/posts/p/#eq:a", Location("post.md", 1, 1), "equation")
+    render = renderer(tmp_path)
+    render.render_page(collector, labels)
+    assert render.diagnostics.errors == []
+    tree = rendered(collector, text)
+    assert tree.find("span", "display", id="eq:a").find("span", "tag")
+    assert any(a.attrs.get("href") == "/posts/p/#eq:a" for a in tree.find_all("a"))
+
+
+def test_unknown_eqref_in_math_renders_placeholder(tmp_path):
+    collector, _ = page("$$\\eqref{eq:missing}$$")
+    render = renderer(tmp_path)
+    render.render_page(collector, {})
+    assert render.diagnostics.errors == [] and "??" in collector.formulas[0].html
+    assert [i for i, _ in collector.references] == ["eq:missing"]
+
+
+def test_aligned_rows_are_numbered_without_css_counters(tmp_path):
+    collector, _ = page("\\begin{align}\na &= b \\\\\nc &= d\n\\end{align}")
+    render = renderer(tmp_path)
+    render.render_page(collector)
+    html = collector.formulas[0].html
+    assert 'class="eqn-num"' not in html and "\\tag{2}" in html and render.diagnostics.errors == []
+
+
+def test_late_formula_is_rendered_on_resolve(tmp_path):
+    collector, _ = page("$a$")
+    renderer(tmp_path).render_page(collector)
+    late = collector.protect("Title with $b$", Location("post.md", 1, 1))
+    assert "katex" in resolve_markers(late, {"math": collector.resolve})
+
+
+def test_seed_post_renders_without_errors(tmp_path):
+    """The real LoveIt post: commonmark escapes outside `raw`, verbatim inside; \\R \\N from the site."""
+    text = (FIXTURES / "backpropagation-loveit.md").read_text(encoding="utf-8")
+    source = SourceText("backpropagation.md", text)
+    settings = MathSettings(escapes="commonmark", macros=SITE_MACROS)
+    collector = MathCollector(source, settings, True, Diagnostics())
+    position = 0
+    for raw in re.finditer(r"\{\{< raw >\}\}(.*?)\{\{< /raw >\}\}", text, re.S):
+        collector.protect(text[position:raw.start()], source.location(position))
+        collector.protect(raw.group(1), source.location(raw.start(1)), escapes="verbatim")
+        position = raw.end()
+    collector.protect(text[position:], source.location(position))
+    render = renderer(tmp_path, settings)
+    render.render_page(collector)
+    assert render.diagnostics.errors == [] and collector.diagnostics.errors == []
+    assert len(collector.formulas) > 70 and render.stats.failed == 0
+    braces = next(f for f in collector.formulas if "x_1,x_2" in f.tex)
+    assert braces.tex.startswith("X = \\{x_1")
+    operators = [m.text() for m in parse_html(braces.html).find_all("mo")]
+    assert "{" in operators and "}" in operators
+    align = next(f for f in collector.formulas if f.tex.lstrip().startswith("\\begin{align*}"))
+    assert len(parse_html(align.html).find_all("mtr")) == 3  # `\\` stayed a row break inside raw
+
+
+# -- without KaTeX -------------------------------------------------------------------------------
+
+def test_fallback_to_client_side_with_one_warning(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    settings = MathSettings(katex_dist=str(empty), download=False, macros=SITE_MACROS)
+    render = renderer(tmp_path, settings)
+    first, text = page("a $x < y$ and $$\\R$$", settings)
+    second, _ = page("$z$", settings)
+    render.render_page(first)
+    render.render_page(second)
+    [warning] = render.diagnostics.warnings
+    assert "KaTeX is not available" in warning.message and str(empty) in warning.message
+    assert render.diagnostics.errors == []
+    tree = rendered(first, text)
+    assert tree.find("span", "inline").text() == "\\(x < y\\)"
+    assert tree.find("span", "display").text() == "\\[\\R\\]"
+    head = first.head_html("/")
+    assert "auto-render.min.js" in head and '"\\\\R": "\\\\mathbb{R}"' in head and "integrity=" in head
+
+
+def test_fallback_is_an_error_when_strict(tmp_path):
+    settings = MathSettings(katex_dist=str(tmp_path), download=False, strict=True)
+    render = renderer(tmp_path, settings)
+    render.render_page(page("$x$", settings)[0])
+    assert "KaTeX is not available" in render.diagnostics.errors[0].message
+
+
+def _tarball(tmp_path: Path) -> Path:
+    data = (DEBIAN_DIST / "katex.min.js").read_bytes()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, payload in (("package/dist/katex.min.js", data), ("package/README.md", b"x"),
+                              ("package/dist/../../evil", b"x")):
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            archive.addfile(info, io.BytesIO(payload))
+    path = tmp_path / "katex.tgz"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_download_is_checked_and_extracted(tmp_path):
+    tarball = _tarball(tmp_path)
+    pins = {"9.9.9": Pin(hashlib.sha256(tarball.read_bytes()).hexdigest(), "", "", "", "")}
+    target = tmp_path / "user" / "9.9.9"
+    download_katex("9.9.9", target, url=tarball.as_uri(), pins=pins)
+    assert dist_at(target, "download") is not None
+    assert sorted(p.name for p in target.rglob("*")) == ["katex.min.js"]
+
+
+def test_download_with_wrong_checksum_is_refused(tmp_path):
+    tarball = _tarball(tmp_path)
+    pins = {"9.9.9": Pin("0" * 64, "", "", "", "")}
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        download_katex("9.9.9", tmp_path / "user" / "9.9.9", url=tarball.as_uri(), pins=pins)
+    assert not (tmp_path / "user" / "9.9.9").exists()
+
+
+def test_already_downloaded_release_is_used(tmp_path):
+    target = tmp_path / "user-cache" / "0.16.21"
+    target.mkdir(parents=True)
+    (target / "katex.min.js").write_bytes((DEBIAN_DIST / "katex.min.js").read_bytes())
+    dist, _ = locate_katex(MathSettings(download=False), Diagnostics(), user_cache=tmp_path / "user-cache",
+                           debian=tmp_path / "no-debian")
+    assert dist is not None and dist.origin == "cache"
+
+
+# -- head and static files -----------------------------------------------------------------------
+
+def test_head_html_cdn_with_integrity_for_a_pinned_version():
+    head = parse_html(head_html(MathSettings(), True, "https://example.org/blog/", version="0.16.21"))
+    link = head.find_all("link")[0]
+    assert link.attrs["href"] == "https://cdn.jsdelivr.net/npm/katex@0.16.21/dist/katex.min.css"
+    assert link.attrs["integrity"].startswith("sha384-") and link.attrs["crossorigin"] == "anonymous"
+    assert head.find_all("link")[1].attrs["href"] == "/blog/css/math.css"
+    assert head.find("script").attrs["src"].endswith("contrib/copy-tex.min.js")
+    assert head_html(MathSettings(), False, "/") == ""
+
+
+def test_head_html_self_hosted():
+    head = parse_html(head_html(MathSettings(self_host=True), True, "/"))
+    assert [link.attrs["href"] for link in head.find_all("link")] == ["/katex/katex.min.css", "/css/math.css"]
+    assert head.find("script").attrs["src"] == "/katex/contrib/copy-tex.js"
+
+
+def test_static_files_for_self_hosting():
+    files = dict((dest, src) for src, dest in static_files(MathSettings(self_host=True, download=False)))
+    assert "katex/katex.min.css" in files and "katex/contrib/copy-tex.js" in files
+    assert "katex/fonts/KaTeX_Main-Regular.woff2" in files
+    assert all(Path(src).is_file() for src in files.values())
+    assert static_files(MathSettings()) == []
