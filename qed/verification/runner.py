@@ -39,7 +39,7 @@ class Task:
     claim: Claim
     ref: VerifierRef
     cache_key: str
-    timeout: float | None  # from the claim or the CLI; None = decorator, then default
+    timeout: float | None  # from the claim's timeout=; None = the decorator's, else default_timeout
     default_timeout: float
     deps: tuple[str, ...]  # keys of claims with verifiers it waits for
 
@@ -91,7 +91,7 @@ class Scheduler:
                         self.progress(done, total)
                     if running and not finished:
                         time.sleep(_POLL_SECONDS)
-                    elif not running and waiting and not started_any:
+                    elif not running and waiting and not started_any and not finished:
                         self._fail_stuck(waiting)
             finally:
                 for job in running:

@@ -165,7 +165,7 @@ def _plan(claims: list[Claim], refs: dict[str, VerifierRef], verdicts: dict[str,
             "claim": claim.key, "module": ref.module, "function": ref.function,
             "samples": claim.samples, "sources": sources, "env": env})
         deps = tuple(d for d in claim.uses if d in by_key and d != claim.key)
-        tasks.append(Task(claim, ref, key, claim.timeout or options.timeout,
+        tasks.append(Task(claim, ref, key, claim.timeout,
                           options.timeout or DEFAULT_TIMEOUT, deps))
     return tasks
 
