@@ -235,8 +235,9 @@ class MathCollector:
             site = getattr(self.ctx, "site", None)
             base_url = getattr(site, "base_url", "/") if site is not None else "/"
         macros = {**self.settings.macro_dict, **self.page_macros}
+        version = self.renderer.version if self.renderer is not None else None  # CSS of the KaTeX that rendered
         return katex.head_html(self.settings, bool(self.formulas), base_url, client_side=self.client_side,
-                               macros=macros)
+                               macros=macros, version=version)
 
     @property
     def macros(self) -> dict[str, str]:

@@ -304,3 +304,11 @@ def test_static_files_for_self_hosting():
     assert "katex/fonts/KaTeX_Main-Regular.woff2" in files
     assert all(Path(src).is_file() for src in files.values())
     assert static_files(MathSettings()) == []
+
+
+def test_page_head_links_the_css_of_the_katex_that_rendered(tmp_path):
+    collector, _ = page("$x$")
+    render = renderer(tmp_path)
+    render.render_page(collector)
+    link = parse_html(collector.head_html("/")).find_all("link")[0]
+    assert f"katex@{render.version}/" in link.attrs["href"]
