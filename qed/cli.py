@@ -26,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except BuildFailed as failure:
+        for annotation in failure.annotations:
+            print(annotation)
         _print_errors(failure.errors)
         return EXIT_ERRORS
     except QedError as error:
@@ -110,6 +112,8 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
     _add_site_options(check)
     _add_content_options(check)
     _add_verify_options(check)
+    check.add_argument("--replay", metavar="ID", help="re-run one claim's verifier (with --seed) and show the failure")
+    check.add_argument("--seed", type=int, help="the seed of the trial to replay, as printed by a failing build")
     check.set_defaults(run=_run_build, write=False, destination=None, base_url=None, clean=False)
 
 
@@ -120,17 +124,29 @@ def _run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(source=args.source, destination=args.destination, base_url=args.base_url,
                            drafts=args.drafts, future=args.future, expired=args.expired, clean=args.clean,
                            write=args.write, jobs=args.jobs, refresh=args.refresh, strict=args.strict,
-                           junit=args.junit, timeout=args.timeout)
+                           junit=args.junit, timeout=args.timeout, replay=_replay_request(args))
     progress = ProgressLine(enabled=not args.quiet and sys.stderr.isatty())
     try:
         result = build_site(options, progress.update)
     finally:
         progress.clear()
+    for annotation in result.annotations:
+        print(annotation)
     if not args.quiet:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        print(progress.summary(result), file=sys.stderr)
+        if options.replay is None:
+            print(progress.summary(result), file=sys.stderr)
     return EXIT_OK
+
+
+def _replay_request(args: argparse.Namespace) -> tuple[str, int] | None:
+    replay = getattr(args, "replay", None)
+    if replay is None:
+        return None
+    if args.seed is None:
+        raise QedError("--replay needs --seed N (the seed printed with the failure)")
+    return replay, args.seed
 
 
 def _run_new(args: argparse.Namespace) -> int:

@@ -45,9 +45,10 @@ class QedError(Exception):
 class BuildFailed(Exception):
     """Raised at the end of a stage when errors were collected; carries all of them."""
 
-    def __init__(self, errors: list[QedError]):
+    def __init__(self, errors: list[QedError], annotations: list[str] | None = None):
         super().__init__(f"{len(errors)} error(s)")
         self.errors = errors
+        self.annotations = annotations or []  # GitHub Actions lines to print with the errors
 
 
 @dataclass

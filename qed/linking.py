@@ -42,7 +42,9 @@ def collect_labels(site: Any, bodies: list[BodyContext], diagnostics: Diagnostic
 def verify(site: Any, bodies: list[BodyContext], options: Any, diagnostics: Diagnostics,
            progress: Callable[[str], None] | None = None) -> Any:
     """Run the verifiers of every claim on the site; None when the site states no claims."""
-    claims = [claim for ctx in bodies for claim in ctx.claims.claims]
+    from qed.theorems import collect_claims
+
+    claims = collect_claims(bodies)
     if not claims:
         return None
     from qed.verification import VerifyOptions, verify_claims

@@ -90,18 +90,20 @@ def create_markdown(options: MarkdownOptions, plugins: Sequence[PluginFn] = ()) 
     return md
 
 
-def render_markdown(md: MarkdownIt, text: str, ids: HeadingIds, *, collect_toc: bool = False, ctx: Any = None) -> str:
+def render_markdown(md: MarkdownIt, text: str, ids: HeadingIds, *, collect_toc: bool = False, ctx: Any = None,
+                    origin: Any = None) -> str:
     """Render `text`; heading ids come from the page's `ids` so they stay unique across calls.
 
-    Plugins find the page's `BodyContext` as `env["ctx"]`.
+    Plugins find the page's `BodyContext` as `env["qed_ctx"]` and where `text` starts as
+    `env["qed_origin"]`.
     """
-    env = {"heading_ids": ids, "collect_toc": collect_toc, "md": md, "ctx": ctx}
+    env = {"heading_ids": ids, "collect_toc": collect_toc, "md": md, "qed_ctx": ctx, "qed_origin": origin}
     return md.render(text, env)
 
 
-def render_inline(md: MarkdownIt, text: str, ctx: Any = None) -> str:
+def render_inline(md: MarkdownIt, text: str, ctx: Any = None, origin: Any = None) -> str:
     """Render one line of inline markdown (a title) without a wrapping paragraph."""
-    return md.renderInline(text, {"ctx": ctx})
+    return md.renderInline(text, {"qed_ctx": ctx, "qed_origin": origin})
 
 
 def slugify(text: str) -> str:

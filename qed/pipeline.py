@@ -12,14 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from qed.publishing import write_site
-
 from qed import linking
 from qed import rendering as body_stage
 from qed.config import SiteConfig, load_config
 from qed.content import ContentOptions, Site, load_site
-from qed.errors import Diagnostics, QedError
+from qed.errors import BuildFailed, Diagnostics, QedError
 from qed.output import Staging, check_destination
+from qed.publishing import write_site
 from qed.templates import create_environment
 
 Progress = Callable[[str], None]
@@ -42,6 +41,7 @@ class BuildOptions:
     strict: bool = False
     junit: Path | None = None
     timeout: float | None = None
+    replay: tuple[str, int] | None = None  # (claim id, seed): re-run one trial of one claim
 
 
 @dataclass
@@ -58,6 +58,7 @@ class BuildResult:
     warnings: list[QedError] = field(default_factory=list)
     destination: Path | None = None
     verification_summary: str = ""
+    annotations: list[str] = field(default_factory=list)
 
 
 def build_site(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
@@ -75,6 +76,8 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     site = load_site(config, ContentOptions(options.drafts, options.future, options.expired), diagnostics)
     diagnostics.raise_if_failed()
     say(f"read {len(site.all_pages)} pages")
+    if options.replay is not None:
+        return _replay(site, options, diagnostics)
 
     env = create_environment(config.root, config.base_url)
     bodies = body_stage.render_bodies(site, env, diagnostics, progress=say)
@@ -82,19 +85,35 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     report = linking.verify(site, bodies, options, diagnostics, progress=say)
     math_stats = linking.typeset_math(site, bodies, diagnostics, refresh=options.clean, progress=say)
     linking.resolve_bodies(site, bodies, report)
-    diagnostics.raise_if_failed()
+    if diagnostics.errors:
+        raise BuildFailed(list(diagnostics.errors), report.github_annotations() if report else [])
 
     result.pages = len(site.all_pages)
     result.formulas, result.formulas_rendered = math_stats
-    result.claims, result.claims_run = (report.counts() if report else (0, 0))
-    result.verification_summary = report.summary_line() if report else ""
+    if report is not None:
+        result.claims, result.claims_run = len(report.claims), report.ran
+        result.verification_summary = report.terminal_summary()
+        result.annotations = report.github_annotations()
     if options.write:
         result.files = _publish(site, env, bodies, report, destination, say)
         result.destination = destination
-    if report and options.junit:
-        report.write_junit(options.junit)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _replay(site: Site, options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
+    """`check --replay ID --seed N`: read the pages for their claims, run that one trial."""
+    from qed.theorems import collect_claims
+    from qed.verification import replay_claim
+
+    env = create_environment(site.config.root, site.config.base_url)
+    bodies = body_stage.render_bodies(site, env, diagnostics)
+    diagnostics.raise_if_failed()
+    claim_id, seed = options.replay  # type: ignore[misc]
+    status = replay_claim(collect_claims(bodies), claim_id, seed, site.project_root)
+    if status != 0:
+        raise QedError(f"replay of '{claim_id}' with seed {seed} failed (see above)")
+    return BuildResult(warnings=diagnostics.warnings)
 
 
 def _publish(site: Site, env, bodies, report, destination: Path, say: Progress) -> int:

@@ -78,6 +78,7 @@ class BodyTools:
     md: Any  # markdown_it.MarkdownIt from qed.markdown.create_markdown
     templates: Any
     math_settings: Any  # qed.math.MathSettings
+    theorem_settings: Any  # qed.theorems.TheoremSettings
 
 
 def render_bodies(site: Any, templates: Any, diagnostics: Diagnostics, progress: Callable[[str], None] | None = None
@@ -99,10 +100,11 @@ def create_body_tools(site: Any, templates: Any, diagnostics: Diagnostics) -> Bo
     from qed.markdown import MarkdownOptions, create_markdown
 
     markup = site.config.section("markup")
-    md = create_markdown(MarkdownOptions.from_markup(markup), [alerts.alerts_plugin, theorems.references_plugin])
+    md = create_markdown(MarkdownOptions.from_markup(markup), [alerts.alerts_plugin, theorems.reference_plugin])
     shortcodes.install_shortcode_support(templates)
     settings = math.math_settings_from_config(site.config, diagnostics)
-    return BodyTools(md=md, templates=templates, math_settings=settings)
+    theorem_settings = theorems.TheoremSettings.from_config(site.config.section("theorems"), diagnostics)
+    return BodyTools(md=md, templates=templates, math_settings=settings, theorem_settings=theorem_settings)
 
 
 def render_body(page: Any, site: Any, tools: BodyTools, diagnostics: Diagnostics) -> BodyContext:
@@ -117,18 +119,18 @@ def render_body(page: Any, site: Any, tools: BodyTools, diagnostics: Diagnostics
     ctx.math = math.MathCollector(page.file, tools.math_settings, page.math, diagnostics, ctx)
 
     def markdown(text: str, origin: Location) -> str:
-        html = render_markdown(tools.md, ctx.math.protect(text, origin), ids, ctx=ctx)
+        html = render_markdown(tools.md, ctx.math.protect(text, origin), ids, ctx=ctx, origin=origin)
         return unwrap_block_markers(html, _BLOCK_MARKERS)
 
     def markdown_inline(text: str, origin: Location) -> str:
-        return render_inline(tools.md, ctx.math.protect(text, origin), ctx)
+        return render_inline(tools.md, ctx.math.protect(text, origin), ctx, origin)
 
     ctx.markdown, ctx.markdown_inline = markdown, markdown_inline
-    ctx.claims = theorems.PageClaims(ctx)
+    ctx.claims = theorems.PageClaims(ctx, tools.theorem_settings)
     origin = page.file.location(page.body_offset)
     expanded = shortcodes.expand_shortcodes(page.file.text[page.body_offset:], origin, ctx)
     protected = ctx.math.protect(expanded, origin)
-    html = render_markdown(tools.md, protected, ids, collect_toc=True, ctx=ctx)
+    html = render_markdown(tools.md, protected, ids, collect_toc=True, ctx=ctx, origin=origin)
     page.content = unwrap_block_markers(html, _BLOCK_MARKERS)
     page.toc = build_toc(ids.headings) if page.toc_enabled else ""
     return ctx
