@@ -34,9 +34,14 @@ from qed.shortcodes_syntax import (
     tokenize,
 )
 
-__all__ = ["ShortcodeContext", "expand_shortcodes", "install_shortcode_support", "template_name"]
+__all__ = ["ShortcodeContext", "expand_shortcodes", "install_shortcode_support", "template_name",
+           "template_uses_inner"]
 
 _USES_INNER_RE = re.compile(r"\binner\b")
+_JINJA_CODE_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_JINJA_COMMENT_RE = re.compile(r"\{#.*?#\}", re.DOTALL)
+_INCLUDE_RE = re.compile(r"\{%-?\s*(?:include|extends|import|from)\b(.*?)%\}", re.DOTALL)
+_QUOTED_RE = re.compile(r"[\"']([^\"']+)[\"']")
 _URL_RE = re.compile(r"(?:/|https?://|\.{1,2}/|#)[^\s<>\"'`\\*\[\]()]*")
 _BLOCK_MARKER_KINDS = frozenset({"sc"})
 _INLINE_TAGS = frozenset({"span", "a", "em", "strong", "b", "i", "small", "code", "mark", "sub", "sup", "kbd"})
@@ -230,6 +235,30 @@ def expand_shortcodes(body: str, origin: Location, ctx: BodyContext) -> str:
     return _Expansion(body, origin, ctx).run()
 
 
+def template_uses_inner(env: jinja2.Environment, name: str) -> bool:
+    """Hugo's test for "needs a closing tag": does the template (or what it includes) use `inner`?
+
+    Only Jinja code counts, not comments or HTML text, so `<div class="inner">` does not.
+    """
+    seen: set[str] = set()
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in seen or env.loader is None:
+            continue
+        seen.add(current)
+        try:
+            source = env.loader.get_source(env, current)[0]
+        except jinja2.TemplateNotFound:
+            continue
+        source = _JINJA_COMMENT_RE.sub("", source)
+        if any(_USES_INNER_RE.search(code) for code in _JINJA_CODE_RE.findall(source)):
+            return True
+        for statement in _INCLUDE_RE.findall(source):
+            pending.extend(_QUOTED_RE.findall(statement))
+    return False
+
+
 @dataclass
 class _Template:
     template: jinja2.Template | None
@@ -268,8 +297,7 @@ class _Expansion:
         env: jinja2.Environment = self.ctx.templates
         try:
             template = env.get_template(template_name(name))
-            source = env.loader.get_source(env, template_name(name))[0] if env.loader else ""
-            found = _Template(template, bool(_USES_INNER_RE.search(source)))
+            found = _Template(template, template_uses_inner(env, template_name(name)))
         except jinja2.TemplateNotFound:
             found = _Template(None, False)
         except jinja2.TemplateSyntaxError as problem:

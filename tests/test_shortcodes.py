@@ -249,6 +249,34 @@ def test_fenced_code_inside_a_shortcode_body_is_still_code(probe_env: jinja2.Env
     assert "{{&lt; nosuch &gt;}}" in result.ctx.html_blocks["0"]  # autoescaped by the probe
 
 
+def test_markdown_notation_keeps_line_numbers_when_output_is_shorter(probe_env: jinja2.Environment) -> None:
+    body = '{{% heading\n  "Title" %}}\nafter\n'
+    result = expand(body, env=probe_env)
+    assert result.markdown == "## Title\n\nafter\n"
+
+
+def test_body_markdown_is_told_where_the_body_starts() -> None:
+    seen: list[tuple[str, Location]] = []
+    result = expand("x\n\n{{< admonition >}}\nBody\n{{< /admonition >}}\n")
+    result.ctx.markdown = lambda text, origin: seen.append((text, origin)) or ""
+    expand_shortcodes("x\n\n{{< admonition >}}\nBody\n{{< /admonition >}}\n", Location("content/posts/here.md", 4, 1),
+                      result.ctx)
+    assert seen == [("\nBody\n", Location("content/posts/here.md", 6, 19))]
+
+
+def test_closing_tag_needed_when_an_included_template_uses_inner(tmp_path: Path) -> None:
+    env = make_env(site_layouts(tmp_path, {
+        "shortcodes/wrap.html": '{# takes no inner here #}<div class="inner">{% include "partials/w.html" %}</div>',
+        "partials/w.html": "{{ inner }}",
+        "shortcodes/plain.html": '{# inner is only mentioned #}<div class="inner">x</div>',
+    }))
+    result = expand("{{< wrap >}}body{{< /wrap >}} {{< plain >}}", env=env)
+    assert result.errors == []
+    assert result.tree().find("div", class_="inner").text() == "body"
+    (error,) = expand("{{< plain >}}{{< /plain >}}", env=env).errors
+    assert "takes no inner content" in error
+
+
 def test_site_layouts_override_a_theme_shortcode(tmp_path: Path) -> None:
     env = make_env(site_layouts(tmp_path, {"shortcodes/raw.html": "<span class=mine>{{ inner }}</span>"}))
     result = expand("{{< raw >}}x{{< /raw >}}", env=env)
