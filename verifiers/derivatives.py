@@ -5,7 +5,7 @@ from __future__ import annotations
 import nets
 import numpy as np
 
-from qed.numeric import assert_close, derivative, directional_derivative, random_function, random_vector, samples
+from qed.numeric import assert_close, derivative, directional_derivative, random_vector, samples
 
 
 def difference_quotient(f, a: float, h: float, *, divide_by_f_of_h: bool = False) -> float:
@@ -16,7 +16,7 @@ def difference_quotient(f, a: float, h: float, *, divide_by_f_of_h: bool = False
 
 def check_difference_quotient(rng: np.random.Generator, *, divide_by_f_of_h: bool = False) -> None:
     """The difference quotient of a smooth f: R → R at a small h is close to f'(a)."""
-    f = random_function(rng, depth=int(rng.integers(1, 4)))
+    f = nets.random_smooth(rng, depth=int(rng.integers(1, 4)))
     a = float(rng.normal())
     h = 1e-8 * max(1.0, abs(a))  # truncation ~h|f''|/2, rounding ~1e-16|f|/h: both ≲ 1e-7
     q = difference_quotient(f, a, h, divide_by_f_of_h=divide_by_f_of_h)
@@ -34,7 +34,7 @@ def derivative_is_limit_of_quotients(rng: np.random.Generator) -> None:
 @samples(100)
 def differentiable_implies_continuous(rng: np.random.Generator) -> None:
     """Near a point where f is differentiable, |f(a+h) − f(a)| ≤ (|f'(a)| + 1)|h|."""
-    f = random_function(rng, depth=int(rng.integers(1, 4)))
+    f = nets.random_smooth(rng, depth=int(rng.integers(1, 4)))
     a = float(rng.normal())
     for h in rng.uniform(-1e-6, 1e-6, size=5):
         change = abs(float(f(a + h) - f(a)))
