@@ -196,6 +196,7 @@ class _CallLexer:
         self.notation = body[start + 2]
         self.right = _RIGHT[self.notation]
         self.pos = start + 3
+        self.problems: list[SyntaxProblem] = []
 
     def fail(self, message: str, offset: int | None = None) -> ShortcodeSyntaxError:
         return ShortcodeSyntaxError(message, self.start if offset is None else offset)
@@ -231,7 +232,9 @@ class _CallLexer:
                 break
             if closing:
                 raise self.fail(f"closing tag of '{call.name}' takes no arguments", self.pos)
-            call.args.append(self.read_argument(call))
+            argument = self.read_argument(call)
+            if argument is not None:
+                call.args.append(argument)
         call.end = self.pos
         return call
 
@@ -241,7 +244,7 @@ class _CallLexer:
             rest += 1
         return self.body.startswith(self.right, rest)
 
-    def read_argument(self, call: Call) -> Argument:
+    def read_argument(self, call: Call) -> Argument | None:
         offset = self.pos
         key_match = _KEY_RE.match(self.body, self.pos)
         key = None
@@ -252,11 +255,13 @@ class _CallLexer:
         argument = Argument(key, value, offset)
         if call.args and (call.args[0].key is None) != (key is None):
             kind = "named" if key is not None else "positional"
-            raise self.fail(
+            # not fatal: the call and its closing tag still pair up, so one mistake gives one error
+            self.problems.append(SyntaxProblem(
                 f"cannot mix named and positional arguments in shortcode '{call.name}' "
                 f"(got {kind} argument {self.body[offset:self.pos]!r})",
                 offset,
-            )
+            ))
+            return None
         return argument
 
     def read_value(self) -> Value:
@@ -273,6 +278,8 @@ class _CallLexer:
         raw = self.body[start : self.pos]
         if not raw:
             raise self.fail("missing argument value", start)
+        if raw.startswith("{{"):
+            raise self.fail(f"shortcode call is not terminated by {self.right} before the next call")
         if raw.endswith(other_right):
             raise self.fail(f"shortcode opened with {{{{{self.notation} must end with {self.right}", start)
         return typed_value(raw)
@@ -359,7 +366,9 @@ def tokenize(body: str, problems: list[SyntaxProblem]) -> list[Text | Call]:
                 flush(start)
                 tokens.append(Text(literal))
             else:
-                call = _CallLexer(body, start).read()
+                lexer = _CallLexer(body, start)
+                call = lexer.read()
+                problems.extend(lexer.problems)
                 flush(start)
                 tokens.append(call)
                 end = call.end

@@ -316,6 +316,23 @@ def test_every_error_is_reported_with_its_line_and_column(probe_env: jinja2.Envi
     assert len(errors) == len(expected), errors
 
 
+def test_mixed_arguments_give_one_error_and_the_call_still_pairs_up() -> None:
+    result = expand('{{< admonition type=tip "x" >}}\nbody\n{{< /admonition >}}')
+    assert result.errors == [
+        "content/posts/here.md:4:25: cannot mix named and positional arguments in shortcode 'admonition' "
+        "(got positional argument '\"x\"')"
+    ]
+    assert "tip" in result.tree().find(class_="admonition").attrs["class"].split()
+
+
+def test_a_call_missing_its_right_delimiter_does_not_swallow_the_next_call() -> None:
+    result = expand('{{< figure src="a.png"\n\ntext {{< figure src="b.png" >}}')
+    assert result.errors == [
+        "content/posts/here.md:4:1: shortcode call is not terminated by >}} before the next call"
+    ]
+    assert [img.attrs["src"] for img in result.tree().find_all("img")] == ["b.png"]
+
+
 def test_unclosed_shortcode_is_reported_at_its_opening(probe_env: jinja2.Environment) -> None:
     errors = expand("text\n  {{% admonition tip %}}\nbody\n", env=probe_env).errors
     assert len(errors) == 1
