@@ -80,8 +80,7 @@ def resolve_bodies(site: Any, bodies: list[BodyContext], report: Any) -> None:
         resolvers = _resolvers(ctx, site, report)
         page.content = resolve_markers(raw_content, resolvers)
         page.toc = resolve_markers(page.toc, resolvers)
-        page.title_html = resolve_markers(ctx.markdown_inline(page.title, page.location("title")), resolvers) \
-            if "$" in page.title else html.escape(page.title)
+        page.title_html = resolve_markers(page.title_html, resolvers) if page.title_html else html.escape(page.title)
         page.word_count = count_words(strip_markers(raw_content))
         page.reading_time = max(1, _math.ceil(page.word_count / WORDS_PER_MINUTE))
         summary_html, page.truncated = summarize(raw_content, page, site.config["summaryLength"])

@@ -132,6 +132,8 @@ def render_body(page: Any, site: Any, tools: BodyTools, diagnostics: Diagnostics
     protected = ctx.math.protect(expanded, origin)
     html = render_markdown(tools.md, protected, ids, collect_toc=True, ctx=ctx, origin=origin)
     page.content = unwrap_block_markers(html, _BLOCK_MARKERS)
+    if "$" in page.title or "\\(" in page.title:  # math in a title is typeset with the body's
+        page.title_html = markdown_inline(page.title, page.location("title"))
     page.toc = build_toc(ids.headings) if page.toc_enabled else ""
     return ctx
 

@@ -1,0 +1,137 @@
+"""The command line as a user runs it: builds, flags, one-line errors with locations, exit codes."""
+
+import os
+
+from tests.conftest import build, page, run_qed
+
+POST = """
+---
+title: "Chain rule"
+date: 2024-03-01
+tags: [calculus, "machine learning"]
+---
+Some **prose** about derivatives.
+
+```python
+def grad(f):
+    return f
+```
+"""
+
+
+def test_build_writes_a_browsable_site(make_site):
+    site = make_site({"content/posts/chain.md": POST, "content/posts/draft.md": "---\ntitle: WIP\ndraft: true\n---\n"})
+    result = build(site)
+    assert "built" in result.stderr
+    home = page(site, "index.html")
+    assert [a.attrs["href"] for a in home.find_all("a") if a.text() == "Chain rule"] == ["/posts/chain/"]
+    assert "WIP" not in home.text()
+    post = page(site, "posts/chain/index.html")
+    assert post.find("h1").text() == "Chain rule"
+    assert post.find("time").attrs["datetime"].startswith("2024-03-01")
+    assert post.find("span", class_="reading-time").text() == "1 min read"
+    assert [a.text() for a in post.find("ul", class_="tags").find_all("a")] == ["#calculus", "#machine learning"]
+    assert post.find("div", class_="highlight").find("span", class_="k").text() == "def"
+    assert (site / "public/tags/machine-learning/index.html").is_file()
+    assert (site / "public/index.xml").is_file() and (site / "public/sitemap.xml").is_file()
+
+
+def test_drafts_appear_only_with_D(make_site):
+    site = make_site({"content/posts/draft.md": "---\ntitle: WIP\ndraft: true\n---\nx\n"})
+    build(site)
+    assert not (site / "public/posts/draft").exists()
+    build(site, "-D")
+    assert (site / "public/posts/draft/index.html").is_file()
+
+
+def test_errors_are_one_line_each_with_location_and_exit_1(make_site):
+    site = make_site({"content/a.md": "---\ntitle: A\ndraft: sometimes\n---\n",
+                      "content/b.md": "---\ntitle: [unclosed\n---\n"})
+    result = run_qed(site)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "content/a.md:3:1: 'draft' must be true or false"
+    assert lines[1].startswith("content/b.md:3:")
+    assert "Traceback" not in result.stderr
+    assert lines[-1] == "build failed with 2 errors; the last good site is untouched"
+
+
+def test_a_failed_build_leaves_the_last_good_site(make_site):
+    site = make_site({"content/a.md": "---\ntitle: Good\n---\nfine\n"})
+    build(site)
+    before = (site / "public/a/index.html").read_text()
+    (site / "content/a.md").write_text("---\ntitle: Broken\ndate: never\n---\n")
+    assert run_qed(site).returncode == 1
+    assert (site / "public/a/index.html").read_text() == before
+    assert sorted(p.name for p in site.iterdir()) == ["content", "public"]
+
+
+def test_a_template_error_fails_the_build_halfway_and_keeps_public(make_site):
+    site = make_site({"content/a.md": "---\ntitle: A\n---\nx\n"})
+    build(site)
+    (site / "layouts").mkdir()
+    (site / "layouts/single.html").write_text("{% extends 'baseof.html' %}\n{% block main %}\n{{ page.nope }}\n"
+                                              "{% endblock %}\n")
+    result = run_qed(site)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].startswith("layouts/single.html:3: template error:")
+    assert (site / "public/a/index.html").is_file()
+
+
+def test_site_layouts_override_the_theme(make_site):
+    site = make_site({"content/a.md": "---\ntitle: A\n---\nx\n",
+                      "layouts/single.html": "<p class='mine'>{{ page.title }}</p>"})
+    build(site)
+    assert page(site, "a/index.html").find("p", class_="mine").text() == "A"
+
+
+def test_destination_base_url_and_source_flags(make_site, tmp_path):
+    site = make_site({"content/a.md": "---\ntitle: A\n---\nx\n"})
+    out = tmp_path / "elsewhere"
+    result = run_qed(tmp_path, "build", "-s", str(site), "-d", str(out), "-b", "https://x.org/sub/")
+    assert result.returncode == 0, result.stderr
+    html = (out / "a/index.html").read_text()
+    assert 'href="https://x.org/sub/a/"' in html and 'href="/sub/css/main.css"' in html
+
+
+def test_refuses_to_build_into_the_site_folder(make_site):
+    site = make_site({"content/a.md": "---\ntitle: A\n---\n"})
+    result = run_qed(site, "build", "-d", ".")
+    assert result.returncode == 1
+    assert "refusing to build into" in result.stderr and "site folder itself" in result.stderr
+    assert (site / "content/a.md").is_file()
+
+
+def test_quiet_prints_nothing_on_success(make_site):
+    site = make_site({"content/a.md": "---\ntitle: A\n---\n"})
+    assert build(site, "--quiet").stderr == ""
+
+
+def test_new_creates_a_post_from_the_archetype(make_site):
+    site = make_site({"content/.keep": ""})
+    result = run_qed(site, "new", "posts/my-first-note.md")
+    assert result.returncode == 0, result.stderr
+    text = (site / "content/posts/my-first-note.md").read_text()
+    assert 'title: "My first note"' in text and "draft: true" in text
+    again = run_qed(site, "new", "posts/my-first-note.md")
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_version_and_help(make_site):
+    site = make_site({"content/.keep": ""})
+    assert run_qed(site, "version").stdout.startswith("qed ")
+    help_text = run_qed(site, "build", "--help").stdout
+    for flag in ("--drafts", "--future", "--expired", "--destination", "--base-url", "--clean", "--quiet", "--debug"):
+        assert flag in help_text
+
+
+def test_missing_content_folder_is_a_clear_error(make_site):
+    site = make_site({"README.txt": "not a site"})
+    result = run_qed(site)
+    assert result.returncode == 1 and "no content/ folder here" in result.stderr
+
+
+def test_summary_line_when_not_a_terminal(make_site):
+    site = make_site({"content/a.md": "---\ntitle: A\n---\n"})
+    result = build(site)
+    assert result.stderr.startswith("built ") and os.linesep not in result.stderr.strip()
