@@ -71,7 +71,7 @@ def _add_site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-s", "--source", type=Path, default=Path("."), metavar="DIR",
                         help="the site folder (default: the current folder)")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
-    parser.add_argument("--quiet", action="store_true", help="print errors only")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
 
 def _add_content_options(parser: argparse.ArgumentParser) -> None:

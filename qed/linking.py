@@ -78,6 +78,8 @@ def resolve_bodies(site: Any, bodies: list[BodyContext], report: Any) -> None:
         page = ctx.page
         raw_content = page.content
         resolvers = _resolvers(ctx, site, report)
+        if ctx.math is not None:
+            raw_content = ctx.math.glue_punctuation(raw_content)
         page.content = resolve_markers(raw_content, resolvers)
         page.toc = resolve_markers(page.toc, resolvers)
         page.title_html = resolve_markers(page.title_html, resolvers) if page.title_html else html.escape(page.title)
@@ -96,7 +98,11 @@ def _resolvers(ctx: BodyContext, site: Any, report: Any) -> dict[str, Callable[[
             return html.escape(label_id)
         return f'<a class="ref ref-{label.kind}" href="{html.escape(label.url)}">{html.escape(label.text)}</a>'
 
-    resolvers: dict[str, Callable[[str], str]] = {"sc": lambda key: ctx.html_blocks.get(key, ""), "ref": reference}
+    def shortcode(key: str) -> str:
+        block = ctx.html_blocks.get(key, "")
+        return ctx.math.glue_punctuation(block) if ctx.math is not None else block
+
+    resolvers: dict[str, Callable[[str], str]] = {"sc": shortcode, "ref": reference}
     if ctx.math is not None:
         resolvers["math"] = ctx.math.resolve
     if report is not None:

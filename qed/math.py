@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qed.errors import Diagnostics, Location, SourceText
-from qed.markers import marker
+from qed.markers import CLOSE, OPEN, marker
 
 ESCAPE_MODES = ("verbatim", "commonmark")
 # Environments KaTeX understands that may stand on their own, without `$$` around them.
@@ -51,6 +51,7 @@ _UNESCAPE_RE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 _FENCE_RE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
 _LIST_ITEM_RE = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 _MACRO_NAME_RE = re.compile(r"\\(?:[A-Za-z]+|.)\Z")
+_MATH_THEN_PUNCTUATION_RE = re.compile(OPEN + r"math:(\d+)" + CLOSE + r"([.,;:!?)\]’”]+)")
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,22 @@ class MathCollector:
         if formula.html is None:
             return client_side_html(formula)
         return formula.html
+
+    def glue_punctuation(self, text: str) -> str:
+        """Keep the punctuation after an inline formula on the formula's line.
+
+        Chromium may break after KaTeX's last box and start a line with the full stop; a
+        no-wrap span around that last box forbids it, while the formula's earlier boxes still
+        break as usual. The marker is resolved here, since the formula's HTML is needed."""
+
+        def glue(match: re.Match[str]) -> str:
+            index = int(match.group(1))
+            formula = self.formulas[index] if index < len(self.formulas) else None
+            if formula is None or formula.display or not formula.html:
+                return match.group(0)
+            return _nobreak_last_box(formula.html) + match.group(2)
+
+        return _MATH_THEN_PUNCTUATION_RE.sub(glue, text)
 
     def head_html(self, base_url: str | None = None) -> str:
         """Stylesheet (and, without KaTeX at build time, scripts) for a page with math."""
@@ -738,7 +755,35 @@ def wrap_html(formula: Formula, katex_html: str) -> str:
     if not formula.display:
         return f'<span class="math inline">{katex_html}</span>'
     anchors = "".join(f'<span id="{html.escape(name)}"></span>' for name in formula.labels[1:])
-    return f'<span class="math display"{_id_attr(formula)}>{anchors}{katex_html}</span>'
+    return f'<span class="math display"{_id_attr(formula)}>{anchors}{_group_before_tag(katex_html)}</span>'
+
+
+_HTML_PART = '<span class="katex-html" aria-hidden="true">'
+_TAG = '<span class="tag">'
+
+
+def _group_before_tag(katex_html: str) -> str:
+    """Wrap a numbered formula's pieces in one span, so that CSS can move its tag to a line of
+    its own when formula and tag do not fit side by side (KaTeX would draw one over the other)."""
+    start, tag = katex_html.find(_HTML_PART), katex_html.rfind(_TAG)
+    if start < 0 or tag < start:
+        return katex_html
+    start += len(_HTML_PART)
+    return f'{katex_html[:start]}<span class="qed-tagged">{katex_html[start:tag]}</span>{katex_html[tag:]}'
+
+
+_LAST_BOX = '<span class="base">'
+_INLINE_END = "</span></span></span>"  # closes .katex-html, .katex, .math.inline
+
+
+def _nobreak_last_box(inline_html: str) -> str:
+    """An inline formula's HTML with its last box in a no-wrap span (see `glue_punctuation`)."""
+    start = inline_html.rfind(_LAST_BOX)
+    if start < 0 or not inline_html.endswith(_INLINE_END):
+        return inline_html
+    end = len(inline_html) - len(_INLINE_END)
+    return (f'{inline_html[:start]}<span class="math-nobreak">{inline_html[start:end]}</span>'
+            f"{inline_html[end:]}")
 
 
 def _clip(text: str, width: int = 60) -> str:

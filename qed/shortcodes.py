@@ -140,7 +140,8 @@ def install_shortcode_support(env: jinja2.Environment) -> None:
 
     Filters: `markdownify` (block markdown → HTML, math included), `markdownify_inline`,
     `protect_math` (math only, for `raw`), `highlight` (Pygments, as code fences), and for
-    `style`: `scope_css` (CSS with `&` nesting → rules under a selector) and `short_hash`.
+    `style`: `scope_css` (CSS with `&` nesting → rules under a selector) and `short_hash`;
+    `run_in` (a proof's "Proof." and tombstone inside its first and last paragraphs).
     Global: `marker`.
     """
     env.filters["markdownify"] = _markdownify
@@ -149,6 +150,7 @@ def install_shortcode_support(env: jinja2.Environment) -> None:
     env.filters["highlight"] = _highlight
     env.filters["scope_css"] = _scope_css
     env.filters["short_hash"] = _short_hash
+    env.filters["run_in"] = _run_in
     env.globals["marker"] = marker
 
 
@@ -211,6 +213,12 @@ def _scope_css(css: Any, selector: str) -> list[str]:
     from qed.shortcodes_builtin import scope_css
 
     return scope_css(str(css or ""), selector)
+
+
+def _run_in(body: Any, lead: Any, tail: Any) -> Markup:
+    from qed.shortcodes_builtin import run_in
+
+    return Markup(run_in(str(body or ""), str(lead), str(tail)))
 
 
 def _short_hash(text: Any) -> str:

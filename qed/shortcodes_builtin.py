@@ -131,3 +131,22 @@ def scope_css(css: str, selector: str) -> list[str]:
             nested.extend(scope_css(body, _nest(selector, head)))
     rules = [f"{selector}{{{'; '.join(declarations)}}}"] if declarations else []
     return rules + nested
+
+
+# ---------------------------------------------------------------- proofs
+
+_FIRST_PARAGRAPH = re.compile(r"\A\s*<p>")
+_LAST_PARAGRAPH = re.compile(r"</p>\s*\Z")
+
+
+def run_in(body: str, lead: str, tail: str) -> str:
+    """Put `lead` at the start of the body's first paragraph and `tail` at the end of its last,
+    as amsthm sets "Proof." and the tombstone; a body that starts or ends with something else
+    (display math, a list) gets them as paragraphs of their own."""
+    if _FIRST_PARAGRAPH.match(body):
+        body = _FIRST_PARAGRAPH.sub(lambda m: m.group(0) + lead + " ", body, count=1)
+    else:
+        body = f"<p>{lead}</p>\n{body}"
+    if _LAST_PARAGRAPH.search(body):
+        return _LAST_PARAGRAPH.sub(lambda m: tail + m.group(0), body, count=1)
+    return f"{body}\n<p class=\"qed-qed-line\">{tail}</p>"

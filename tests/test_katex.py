@@ -312,3 +312,26 @@ def test_page_head_links_the_css_of_the_katex_that_rendered(tmp_path):
     render.render_page(collector)
     link = parse_html(collector.head_html("/")).find_all("link")[0]
     assert f"katex@{render.version}/" in link.attrs["href"]
+
+
+def test_numbered_formula_groups_its_boxes_before_the_tag(tmp_path):
+    """The tag must be the formula's sibling, so that CSS can wrap it below on a phone."""
+    collector, text = page("$$ a + b = c $$ {#eq:sum}\n\n$$ d = e $$")
+    renderer(tmp_path).render_page(collector)
+    tree = rendered(collector, text)
+    numbered, plain = [d.find("span", "katex-html") for d in tree.find_all("span", "display")]
+    assert [child.attrs["class"] for child in numbered.children] == ["qed-tagged", "tag"]
+    assert numbered.children[0].find_all("span", "base") and numbered.children[1].text().replace(" ", "") == "(1)"
+    assert not plain.find_all("span", "qed-tagged")
+
+
+def test_punctuation_after_inline_math_stays_on_its_line(tmp_path):
+    collector, text = page("Then $x^2 + y$. And $z$, but $w$ and $$u = v.$$")
+    renderer(tmp_path).render_page(collector)
+    tree = rendered(collector, collector.glue_punctuation(text))
+    first, second, third = tree.find_all("span", "inline")
+    last_box = first.find("span", "math-nobreak")
+    assert last_box.find("span", "base") and len(first.find_all("span", "base")) == 2
+    assert second.find("span", "math-nobreak")
+    assert not third.find_all("span", "math-nobreak") and not tree.find_all("span", "math-nobreak")[2:]
+    assert "y." in tree.text().replace(" ", "") and "z," in tree.text().replace(" ", "")

@@ -13,7 +13,9 @@ from markdown_it import MarkdownIt
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import find_markers, marker
 from qed.rendering import BodyContext
+from qed.shortcodes_builtin import run_in
 from qed.theorems import PageClaims, TheoremSettings, collect_claims, reference_plugin
+from tests.htmltree import same_html
 
 LAYOUTS = Path(__file__).resolve().parents[1] / "theme" / "layouts"
 
@@ -131,6 +133,8 @@ def env() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(LAYOUTS)), autoescape=True)
     environment.filters["markdownify"] = lambda text: jinja2.utils.markupsafe.Markup(f"<p>{text}</p>")
     environment.filters["markdownify_inline"] = lambda text: jinja2.utils.markupsafe.Markup(text)
+    environment.filters["run_in"] = lambda body, lead, tail: jinja2.utils.markupsafe.Markup(
+        run_in(str(body), str(lead), str(tail)))
     environment.globals["marker"] = marker
     return environment
 
@@ -145,7 +149,8 @@ def test_theorem_template_renders_heading_body_and_badge_marker(env: jinja2.Envi
     assert find_markers(html, "claim") == [("claim", "thm:chain"), ("claim", "thm:chain#detail")]
     proof = env.get_template("shortcodes/proof.html").render(name="proof", params={}, inner="Easy.",
                                                              position=at(9), ctx=ctx)
-    assert "Proof." in proof and "∎" in proof and "<p>Easy.</p>" in proof
+    assert same_html(proof, '<div class="qed-proof"><p><em class="qed-proof-head">Proof.</em> Easy.'
+                            '<span class="qed-qed" aria-hidden="true">∎</span></p></div>')
 
 
 def test_every_kind_has_a_template(env: jinja2.Environment) -> None:
