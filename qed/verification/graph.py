@@ -1,8 +1,10 @@
 """The `uses` graph as inline SVG: a layered layout computed here, readable without JavaScript.
 
-Columns are dependency depth (a claim sits right of everything it uses); inside a column
-nodes are ordered by the mean row of what they use, which keeps most edges short. Each
-node links to its claim; the fill colour is the status, the label the claim's heading.
+Only claims joined by a `uses` edge are drawn (the table lists the rest). Layers run top to
+bottom by dependency depth (a claim sits below everything it uses), so the drawing stays
+narrow enough for an article column and a phone; inside a layer nodes are ordered by the
+mean position of what they use, which keeps most edges short. Each node links to its claim;
+the fill colour is the status, the label the claim's heading.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from html import escape
 from qed.theorems import Claim
 
 NODE_W, NODE_H = 168, 44
-COL_GAP, ROW_GAP, MARGIN = 56, 14, 10
+SLOT_GAP, LAYER_GAP, MARGIN = 16, 36, 10
 
 STATUS_COLOURS = {
     "verified": "#c8ecc1",
@@ -30,52 +32,62 @@ STATUS_COLOURS = {
 class Node:
     claim: Claim
     status: str
-    column: int
-    row: int
+    layer: int  # 0 = uses nothing drawn
+    slot: float  # position inside the layer, centred against the widest layer
 
     @property
     def x(self) -> int:
-        return MARGIN + self.column * (NODE_W + COL_GAP)
+        return round(MARGIN + self.slot * (NODE_W + SLOT_GAP))
 
     @property
     def y(self) -> int:
-        return MARGIN + self.row * (NODE_H + ROW_GAP)
+        return MARGIN + self.layer * (NODE_H + LAYER_GAP)
+
+
+def connected(claims: list[Claim]) -> list[Claim]:
+    """The claims that use, or are used by, another claim of the list, in their order."""
+    keys = {c.key for c in claims}
+    linked = {c.key for c in claims if any(d in keys for d in c.uses)}
+    linked |= {d for c in claims for d in c.uses if d in keys}
+    return [c for c in claims if c.key in linked]
 
 
 def layout(claims: list[Claim], statuses: dict[str, str]) -> list[Node]:
-    """Column = longest `uses` chain below the claim; row order by barycentre of its uses."""
+    """Layer = longest `uses` chain below the claim; order in a layer by barycentre of its uses."""
     keys = {c.key for c in claims}
     by_key = {c.key: c for c in claims}
-    column: dict[str, int] = {}
+    depths: dict[str, int] = {}
 
     def depth(key: str, trail: frozenset[str]) -> int:
-        if key in column:
-            return column[key]
+        if key in depths:
+            return depths[key]
         deps = [d for d in by_key[key].uses if d in keys and d not in trail]
-        column[key] = 0 if not deps else 1 + max(depth(d, trail | {key}) for d in deps)
-        return column[key]
+        depths[key] = 0 if not deps else 1 + max(depth(d, trail | {key}) for d in deps)
+        return depths[key]
 
     for claim in claims:
         depth(claim.key, frozenset())
-    rows: dict[str, float] = {}
+    layers = [[c for c in claims if depths[c.key] == n] for n in range(max(depths.values(), default=-1) + 1)]
+    widest = max((len(members) for members in layers), default=0)
+    positions: dict[str, float] = {}
     nodes: list[Node] = []
-    for col in range(max(column.values(), default=-1) + 1):
-        members = [c for c in claims if column[c.key] == col]
+    for number, members in enumerate(layers):
         order = {c.key: i for i, c in enumerate(members)}
 
         def barycentre(c: Claim, order: dict[str, int] = order) -> tuple[float, int]:
-            placed = [rows[d] for d in c.uses if d in rows]
+            placed = [positions[d] for d in c.uses if d in positions]
             return (sum(placed) / len(placed) if placed else float(order[c.key]), order[c.key])
 
-        for row, claim in enumerate(sorted(members, key=barycentre)):
-            rows[claim.key] = row
-            nodes.append(Node(claim, statuses.get(claim.key, "unchecked"), col, row))
+        indent = (widest - len(members)) / 2
+        for index, claim in enumerate(sorted(members, key=barycentre)):
+            positions[claim.key] = indent + index
+            nodes.append(Node(claim, statuses.get(claim.key, "unchecked"), number, indent + index))
     return nodes
 
 
 def dependency_svg(claims: list[Claim], statuses: dict[str, str]) -> str:
-    """An `<svg>` element of the claims and their `uses` edges ("" when there are no claims)."""
-    nodes = layout(claims, statuses)
+    """An `<svg>` element of the connected claims and their `uses` edges ("" when none are)."""
+    nodes = layout(connected(claims), statuses)
     if not nodes:
         return ""
     at = {n.claim.key: n for n in nodes}
@@ -91,16 +103,20 @@ def dependency_svg(claims: list[Claim], statuses: dict[str, str]) -> str:
     for node in nodes:
         for dep in node.claim.uses:
             source = at.get(dep)
-            if source is None:
-                continue
-            x1, y1 = source.x + NODE_W, source.y + NODE_H / 2
-            x2, y2 = node.x, node.y + NODE_H / 2
-            bend = (x2 - x1) / 2 if x2 > x1 else COL_GAP
-            parts.append(f'<path class="qed-edge" d="M {x1} {y1} C {x1 + bend} {y1}, {x2 - bend} {y2}, '
-                         f'{x2} {y2}" fill="none" stroke="#666" marker-end="url(#qed-arrow)"/>')
+            if source is not None:
+                parts.append(_edge_svg(source, node))
     parts += [_node_svg(node) for node in nodes]
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _edge_svg(source: Node, target: Node) -> str:
+    """A curve from the bottom of the used claim to the top of the claim that uses it."""
+    x1, y1 = source.x + NODE_W / 2, source.y + NODE_H
+    x2, y2 = target.x + NODE_W / 2, target.y
+    bend = (y2 - y1) / 2 if y2 > y1 else LAYER_GAP
+    return (f'<path class="qed-edge" d="M {x1} {y1} C {x1} {y1 + bend}, {x2} {y2 - bend}, {x2} {y2}" '
+            'fill="none" stroke="#666" marker-end="url(#qed-arrow)"/>')
 
 
 def _node_svg(node: Node) -> str:

@@ -175,7 +175,7 @@ class VerificationReport:
         base = out_dir / "verification"
         base.mkdir(parents=True, exist_ok=True)
         statuses = {k: v.status for k, v in self.verdicts.items()}
-        graph_claims = [c for c in self.claims if c.kind != "proof" and (c.verify or c.uses or c.id)]
+        graph_claims = [c for c in self.claims if c.kind != "proof"]
         counts = self.counts()
         context = {
             "title": "Verification", "rows": self.rows(), "summary": self.summary_line(),
