@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BuildFailed as failure:
         for annotation in failure.annotations:
             print(annotation)
-        _print_errors(failure.errors)
+        _print_errors(failure.errors, failure.notes)
         return EXIT_ERRORS
     except QedError as error:
         _print_errors([error])
@@ -158,8 +158,10 @@ def _run_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_errors(errors: list[QedError]) -> None:
+def _print_errors(errors: list[QedError], notes: Sequence[str] = ()) -> None:
     for error in errors:
         print(f"{error}" if error.location else f"error: {error}", file=sys.stderr)
+    for note in notes:
+        print(note, file=sys.stderr)
     plural = "s" if len(errors) != 1 else ""
     print(f"build failed with {len(errors)} error{plural}; the last good site is untouched", file=sys.stderr)

@@ -45,10 +45,11 @@ class QedError(Exception):
 class BuildFailed(Exception):
     """Raised at the end of a stage when errors were collected; carries all of them."""
 
-    def __init__(self, errors: list[QedError], annotations: list[str] | None = None):
+    def __init__(self, errors: list[QedError], annotations: list[str] | None = None, notes: list[str] | None = None):
         super().__init__(f"{len(errors)} error(s)")
         self.errors = errors
         self.annotations = annotations or []  # GitHub Actions lines to print with the errors
+        self.notes = notes or []  # what else the errors caused (claims left unchecked), printed after them
 
 
 @dataclass

@@ -86,7 +86,8 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     math_stats = linking.typeset_math(site, bodies, diagnostics, refresh=options.clean, progress=say)
     linking.resolve_bodies(site, bodies, report)
     if diagnostics.errors:
-        raise BuildFailed(list(diagnostics.errors), report.github_annotations() if report else [])
+        raise BuildFailed(list(diagnostics.errors), report.github_annotations() if report else [],
+                          report.blocked_lines() if report else [])
 
     result.pages = len(site.all_pages)
     result.formulas, result.formulas_rendered = math_stats

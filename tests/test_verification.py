@@ -106,7 +106,7 @@ def test_dependency_order_and_blocked_propagation(site: Path) -> None:
                       "thm:ok": "verified", "def:plain": "unchecked"}
     assert report.verdicts["lem:mid"].blocked_by == ("lem:false",)
     assert len(diagnostics.errors) == 1  # only the root cause is an error
-    assert "uses lem:false, which failed" in report.resolve_claim("lem:mid")
+    assert "uses lem:false, which was not verified" in report.resolve_claim("lem:mid")
 
 
 def test_unknown_uses_and_cycles_are_errors(site: Path) -> None:

@@ -14,8 +14,8 @@ from html import escape
 
 from qed.theorems import Claim
 
-NODE_W, NODE_H = 168, 44
-SLOT_GAP, LAYER_GAP, MARGIN = 16, 36, 10
+NODE_W, NODE_H = 150, 44
+SLOT_GAP, LAYER_GAP, MARGIN = 12, 36, 8
 
 STATUS_COLOURS = {
     "verified": "#c8ecc1",
@@ -123,7 +123,7 @@ def _node_svg(node: Node) -> str:
     claim = node.claim
     fill = STATUS_COLOURS.get(node.status, "#ffffff")
     title = claim.title or ""
-    short = title if len(title) <= 24 else title[:23] + "…"
+    short = title if len(title) <= 22 else title[:21] + "…"
     tooltip = f"{claim.display}: {node.status}"
     shape = (f'<rect x="{node.x}" y="{node.y}" width="{NODE_W}" height="{NODE_H}" '
              f'rx="{6 if claim.kind != "definition" else 0}" fill="{fill}" stroke="#444"/>')

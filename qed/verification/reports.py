@@ -61,7 +61,7 @@ def badge_text(claim: Claim, verdict: Verdict) -> str:
     if status == TIMEOUT:
         return f"not checked: timed out after {verdict.timeout or 0:g} s"
     if status == BLOCKED:
-        return f"not checked: uses {', '.join(verdict.blocked_by)}, which failed"
+        return f"not checked: uses {', '.join(verdict.blocked_by)}, which was not verified"
     if status == UNCHECKED:
         return "not checked: no verifier"
     return "not checked: verifier error"
@@ -136,11 +136,19 @@ class VerificationReport:
             verdict = self.verdicts[claim.key]
             if verdict.status == VERIFIED or (verdict.status == UNCHECKED and not claim.is_statement):
                 continue
-            symbol = STATUS_SYMBOLS.get(verdict.status, " ")
-            lines.append(f"  {symbol} {claim.location}: {claim.display}: {badge_text(claim, verdict)}")
+            symbol, text = STATUS_SYMBOLS.get(verdict.status, " "), badge_text(claim, verdict)
+            if verdict.status == EXPECTED_FALSE:  # the check did its job: say so, not "✗"
+                symbol, text = "✓", "refuted as expected: " + text.removeprefix("known false: ")
+            lines.append(f"  {symbol} {claim.location}: {claim.display}: {text}")
             if verdict.status in (FALSIFIED, ERROR) and verdict.message:
                 lines.append(f"      {verdict.message.splitlines()[0]}")
         return "\n".join(lines)
+
+    def blocked_lines(self) -> list[str]:
+        """One line per claim left unchecked because a claim it uses failed (for a failed build)."""
+        return [f"  {STATUS_SYMBOLS.get(BLOCKED, '-')} {claim.location}: {claim.display}: "
+                f"{badge_text(claim, self.verdicts[claim.key])}"
+                for claim in self.claims if self.verdicts[claim.key].status == BLOCKED]
 
     # -- site files -----------------------------------------------------------------------
 

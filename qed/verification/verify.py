@@ -210,7 +210,7 @@ def _report(claim: Claim, verdict: Verdict, options: VerifyOptions, diagnostics:
                           f"(set timeout= on the claim or @qed.verifier(timeout=...))", claim.location)
     elif verdict.status == BLOCKED:
         diagnostics.warning(f"{claim.display} was not checked: it uses {', '.join(verdict.blocked_by)}, "
-                            "which failed", claim.location)
+                            "which was not verified", claim.location)
     elif verdict.status == UNCHECKED:
         if claim.expect_false:
             diagnostics.error(f"{claim.display} is marked expect=false but names no verifier to refute it",
