@@ -7,14 +7,17 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+import yaml
 
 from tests.conftest import REPO, run_qed
 
@@ -102,6 +105,34 @@ def test_a_seed_mistake_put_back_in_a_verifier_fails_the_build_at_its_theorem(bu
     rerun = subprocess.run([sys.executable, "-m", "qed.verification", "replay", "calculus:partial_derivative",
                             "--seed", replay.group(1)], cwd=site, capture_output=True, text=True, timeout=120)
     assert rerun.returncode != 0 and "not close" in rerun.stdout + rerun.stderr
+
+
+def workflow_step(name: str) -> str:
+    """The shell command of a step of the CI workflow users copy."""
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "verify.yml").read_text(encoding="utf-8"))
+    return next(step["run"] for step in workflow["jobs"]["build"]["steps"] if step.get("name") == name)
+
+
+def test_the_ci_workflow_check_passes_and_annotates_a_false_claim(built, tmp_path):
+    """The workflow's own verification command, run as GitHub Actions runs it: green on the
+    example site with one JUnit test case per claim; on a false claim, an annotation on its line."""
+    command = workflow_step("Verify every claim")
+    assert command.startswith("python build.py check --strict")
+    site = tmp_path / "site"
+    shutil.copytree(built[0], site)
+    env = {**os.environ, "GITHUB_ACTIONS": "true"}
+    passed = subprocess.run(command, shell=True, cwd=site, env=env, capture_output=True, text=True, timeout=300)
+    assert passed.returncode == 0, passed.stderr
+    cases = ElementTree.parse(site / "verification.xml").getroot().iter("testcase")
+    assert sum(1 for _ in cases) == len(json.loads(
+        (site / "public" / "verification" / "verification.json").read_text(encoding="utf-8"))["claims"])
+
+    calculus = site / "verifiers" / "calculus.py"
+    calculus.write_text(calculus.read_text(encoding="utf-8").replace("sign=1.0)", "sign=-1.0)"), encoding="utf-8")
+    failed = subprocess.run(command, shell=True, cwd=site, env=env, capture_output=True, text=True, timeout=300)
+    line = claim_line(site, "backpropagation.md", "prop:partial")
+    assert failed.returncode == 1
+    assert f"::error file=content/posts/backpropagation.md,line={line}," in failed.stdout
 
 
 # ---------------------------------------------------------------- what a reader sees
