@@ -19,7 +19,8 @@ from qed.content import ContentOptions, Site, load_site
 from qed.errors import BuildFailed, Diagnostics, QedError
 from qed.output import Staging, check_destination
 from qed.publishing import write_site
-from qed.templates import create_environment
+from qed.shortcodes import install_shortcode_support
+from qed.templates import check_templates, create_environment
 
 Progress = Callable[[str], None]
 
@@ -80,6 +81,9 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
         return _replay(site, options, diagnostics)
 
     env = create_environment(config.root, config.base_url)
+    install_shortcode_support(env)  # its filters are resolved when templates compile
+    check_templates(env, diagnostics)
+    diagnostics.raise_if_failed()
     bodies = body_stage.render_bodies(site, env, diagnostics, progress=say)
     linking.collect_labels(site, bodies, diagnostics)
     report = linking.verify(site, bodies, options, diagnostics, progress=say)

@@ -8,6 +8,7 @@ name), so themes can be as small or as specific as they like.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import traceback
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import jinja2
 
 from qed.content import Page, Site, base_path, term_path, urlize
-from qed.errors import Location, QedError
+from qed.errors import Diagnostics, Location, QedError
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "theme"
 _PACKAGED_THEME = Path(__file__).resolve().parent / "_theme"
@@ -53,6 +54,16 @@ def create_environment(site_root: Path, base_url: str) -> jinja2.Environment:
     env.globals["term_url"] = lambda taxonomy, term: prefix + term_path(taxonomy, term)
     env.globals["now"] = dt.datetime.now
     return env
+
+
+def check_templates(env: jinja2.Environment, diagnostics: Diagnostics) -> None:
+    """Compile every template now, so that a syntax error stops the build before the slow
+    stages (verifiers, KaTeX) instead of after them."""
+    for name in env.list_templates(extensions=("html", "xml")):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            diagnostics.add(template_error(exc))
 
 
 def format_date(when: dt.datetime | None, fmt: str = "%B %-d, %Y") -> str:
@@ -108,10 +119,16 @@ def render_named(env: jinja2.Environment, name: str, context: dict[str, Any]) ->
         raise template_error(exc) from None
 
 
+_GO_TEMPLATE_RE = re.compile(r"\{\{-?\s*(?:\.[A-Z]|define\s+\"|block\s+\"|partial\s+\"|end\s*-?\}\}|range\s|with\s)")
+_GO_TEMPLATE_HINT = ("; this looks like a Hugo (Go) template, and qed's templates are Jinja2: port it "
+                     "(`{{ .Title }}` becomes `{{ page.title }}`) or move it out of layouts/ to use qed's theme")
+
+
 def template_error(exc: jinja2.TemplateError) -> QedError:
     """Turn a Jinja error into `template:line: message`, finding the template frame."""
     if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
-        return QedError(f"template error: {exc.message}", Location(_display(exc.filename), exc.lineno or 0))
+        hint = _GO_TEMPLATE_HINT if exc.source and _GO_TEMPLATE_RE.search(exc.source) else ""
+        return QedError(f"template error: {exc.message}{hint}", Location(_display(exc.filename), exc.lineno or 0))
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.endswith((".html", ".xml")):
             return QedError(f"template error: {exc}", Location(_display(frame.filename), frame.lineno or 0))

@@ -78,6 +78,22 @@ def test_a_template_error_fails_the_build_halfway_and_keeps_public(make_site):
     assert (site / "public/a/index.html").is_file()
 
 
+def test_a_hugo_layout_is_named_before_any_slow_stage(make_site):
+    """A Hugo site brought over with its Go layouts: every one is reported, with what to do,
+    before verifiers or KaTeX run (the claim's verifier does not even exist)."""
+    site = make_site({
+        "content/a.md": "---\ntitle: A\n---\n{{< theorem verify=\"nowhere:f\" >}}$x${{< /theorem >}}\n",
+        "layouts/_default/single.html": '{{ define "main" }}<h1>{{ .Title }}</h1>{{ end }}\n',
+        "layouts/partials/head.html": "<title>{{ .Site.Title }}</title>\n",
+    })
+    result = run_qed(site)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[0] for line in lines[:2]] == ["layouts/_default/single.html", "layouts/partials/head.html"]
+    assert all("Hugo (Go) template" in line for line in lines[:2])
+    assert "nowhere" not in result.stderr
+
+
 def test_site_layouts_override_the_theme(make_site):
     site = make_site({"content/a.md": "---\ntitle: A\n---\nx\n",
                       "layouts/single.html": "<p class='mine'>{{ page.title }}</p>"})
