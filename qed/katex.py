@@ -3,7 +3,7 @@
 Rendering in the build instead of the browser means no flash of raw TeX, math that works
 in feeds and summaries, and every TeX error reported as `path:line:col` before anything is
 published. KaTeX costs about a millisecond per formula, so each page's formulas go to V8
-in one call, and results are kept on disk keyed on everything that can change the output:
+in one call, and results are kept on disk (`qed.formula_cache`) keyed on everything that can change the output:
 a second build renders only formulas it has not seen.
 
 Where KaTeX comes from, first match wins: `math.katex.dist`, `$QED_KATEX_DIST` (both
@@ -30,11 +30,12 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qed.errors import Diagnostics, Location
+from qed.formula_cache import FormulaCache
 from qed.math import (
     _DEFINITION_RE,
     Formula,
@@ -244,15 +245,17 @@ class _Step:
     tex: str
     key: str
     keep: bool  # False: run only for the macros it defines
+    twins: list[Formula] = field(default_factory=list)  # same formula later on the page: same HTML
 
 
 class KatexRenderer:
     """Typesets the formulas of pages, one V8 call per page, through a disk cache."""
 
     def __init__(self, settings: MathSettings, cache_dir: Path | None, diagnostics: Diagnostics, *,
-                 dist: KatexDist | str | None = "locate", user_cache: Path | None = None):
+                 dist: KatexDist | str | None = "locate", user_cache: Path | None = None, refresh: bool = False):
         self.settings = settings
-        self.cache = Path(cache_dir) / "katex" if cache_dir is not None else None
+        self._cache = FormulaCache(Path(cache_dir) / "katex.sqlite" if cache_dir is not None else None,
+                                   clear=refresh)
         self.diagnostics = diagnostics
         self.stats = MathStats()
         self._user_cache = user_cache
@@ -287,6 +290,7 @@ class KatexRenderer:
         steps = self._plan(collector, labels)
         if any(step.keep for step in steps):
             self._run(collector, steps)
+            self._cache.flush()
         self.stats.total += len(todo)
 
     def _plan(self, collector: MathCollector, labels: dict[str, Any] | None) -> list[_Step]:
@@ -296,22 +300,31 @@ class KatexRenderer:
         base = hashlib.sha256(json.dumps([CACHE_FORMAT, self._katex_fingerprint(), self.settings.katex_strict,
                                           sorted(macros.items())]).encode()).hexdigest()
         defs = hashlib.sha256(base.encode())
-        steps: list[_Step] = []
+        planned = []
         for formula in collector.ordered():
             tex = substitute_references(formula.render_tex or formula.tex, labels)
             key = hashlib.sha256(f"{defs.hexdigest()}\0{int(formula.display)}\0{tex}".encode()).hexdigest()
             defines = all_define or formula.defines_macros
+            planned.append((formula, tex, key, defines))
+            if defines:
+                defs.update(tex.encode() + b"\0")
+        cached = self._cache.get_many(key for formula, _, key, _ in planned if formula.html is None)
+        steps: list[_Step] = []
+        first: dict[str, _Step] = {}
+        for formula, tex, key, defines in planned:
             if formula.html is None:
-                cached = self._cache_get(key)
-                if cached is not None:
-                    formula.html = cached if cached == "" else wrap_html(formula, cached)
+                html_text = cached.get(key)
+                if html_text is not None:
+                    formula.html = html_text if html_text == "" else wrap_html(formula, html_text)
                     self.stats.cached += 1
+                elif key in first and not defines:
+                    first[key].twins.append(formula)
                 else:
                     steps.append(_Step(formula, tex, key, keep=True))
-            if defines:
-                if not steps or steps[-1].formula is not formula:
-                    steps.append(_Step(formula, tex, key, keep=False))
-                defs.update(tex.encode() + b"\0")
+                    if not defines:
+                        first[key] = steps[-1]
+            if defines and (not steps or steps[-1].formula is not formula):
+                steps.append(_Step(formula, tex, key, keep=False))
         return steps
 
     def _run(self, collector: MathCollector, steps: list[_Step]) -> None:
@@ -325,15 +338,17 @@ class KatexRenderer:
             if not step.keep:
                 continue
             if "e" in result:
-                self._failed(step.formula, result["e"], result.get("p") or 0)
+                for formula in (step.formula, *step.twins):
+                    self._failed(formula, result["e"], result.get("p") or 0)
                 continue
             self.stats.rendered += 1
             for warning in result.get("w") or []:
                 self.diagnostics.warning(f"TeX warning: {warning} in {_clip(step.formula.source)}",
                                          step.formula.location)
             if not result.get("w"):
-                self._cache_put(step.key, result["h"])
-            step.formula.html = "" if result["h"] == "" else wrap_html(step.formula, result["h"])
+                self._cache.put(step.key, result["h"])
+            for formula in (step.formula, *step.twins):
+                formula.html = "" if result["h"] == "" else wrap_html(formula, result["h"])
 
     def _failed(self, formula: Formula, message: str, position: int) -> None:
         self.stats.failed += 1
@@ -375,32 +390,9 @@ class KatexRenderer:
             self._fingerprint = f"{self.version}:{digest}"
         return self._fingerprint
 
-    # -- disk cache: one small file per formula, written atomically (parallel builds) ------
-
-    def _cache_path(self, key: str) -> Path | None:
-        return self.cache / key[:2] / f"{key[2:]}.html" if self.cache is not None else None
-
-    def _cache_get(self, key: str) -> str | None:
-        path = self._cache_path(key)
-        if path is None:
-            return None
-        try:
-            return path.read_text(encoding="utf-8")
-        except OSError:
-            return None
-
-    def _cache_put(self, key: str, value: str) -> None:
-        path = self._cache_path(key)
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(value)
-            os.replace(temporary, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+    def close(self) -> None:
+        """Write what is left to the disk cache and let go of it."""
+        self._cache.close()
 
     def head_html(self, has_math: bool, base_url: str, *, client_side: bool = False,
                   macros: dict[str, str] | None = None) -> str:

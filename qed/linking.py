@@ -58,17 +58,19 @@ def verify(site: Any, bodies: list[BodyContext], options: Any, diagnostics: Diag
 
 def typeset_math(site: Any, bodies: list[BodyContext], diagnostics: Diagnostics, *, refresh: bool = False,
                  progress: Callable[[str], None] | None = None) -> tuple[int, int]:
-    """Render every page's formulas with KaTeX (cached on disk); returns (formulas, rendered now)."""
+    """Render every page's formulas with KaTeX (cached on disk, emptied first on `refresh`);
+    returns (formulas, rendered now)."""
     collectors = [ctx.math for ctx in bodies if ctx.math is not None and ctx.math.formulas]
     if not collectors:
         return 0, 0
     from qed.katex import KatexRenderer
 
-    renderer = KatexRenderer(collectors[0].settings, site.config.cache_dir, diagnostics)
+    renderer = KatexRenderer(collectors[0].settings, site.config.cache_dir, diagnostics, refresh=refresh)
     for number, collector in enumerate(collectors, 1):
         renderer.render_page(collector)
         if progress and number % 50 == 0:
             progress(f"typeset math on {number}/{len(collectors)} pages")
+    renderer.close()
     return renderer.stats.total, renderer.stats.rendered
 
 

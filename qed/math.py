@@ -18,6 +18,7 @@ Equations are numbered here because KaTeX cannot: a label (`\\label{eq:x}` or a
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Mapping
@@ -51,6 +52,7 @@ _UNESCAPE_RE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 _FENCE_RE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
 _LIST_ITEM_RE = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 _MACRO_NAME_RE = re.compile(r"\\(?:[A-Za-z]+|.)\Z")
+_NEWLINE_RE = re.compile("\n")
 _MATH_THEN_PUNCTUATION_RE = re.compile(OPEN + r"math:(\d+)" + CLOSE + r"([.,;:!?)\]’”]+)")
 
 
@@ -273,11 +275,9 @@ class _Scanner:
         self.out: list[str] = []
         self.code = _code_block_ranges(text)
         self.added_labels = False
-        self._line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        self._line_starts = [0] + [m.end() for m in _NEWLINE_RE.finditer(text)]
 
     def location(self, offset: int) -> Location:
-        import bisect
-
         line = bisect.bisect_right(self._line_starts, offset) - 1
         if line == 0:
             return Location(self.origin.path, self.origin.line, max(self.origin.col, 1) + offset)

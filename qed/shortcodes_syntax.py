@@ -11,6 +11,7 @@ sites write exactly that inside code blocks to show a call.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,6 +116,16 @@ def typed_value(raw: str) -> Value:
 # ---------------------------------------------------------------- code regions
 
 
+_MAY_HAVE_CODE_RE = re.compile(r"```|~~~|^(?: {4}|\t)", re.M)  # fences, or indented lines
+
+
+@functools.cache
+def _block_parser() -> MarkdownIt:
+    """CommonMark's block structure only: code blocks are all `CodeMap` needs, and inline
+    parsing would double the cost of the page's real markdown pass."""
+    return MarkdownIt("commonmark").disable(["inline", "text_join"])
+
+
 @dataclass
 class CodeMap:
     """Which parts of the body markdown will treat as code, so calls there stay text."""
@@ -126,7 +137,7 @@ class CodeMap:
     @classmethod
     def of(cls, body: str) -> CodeMap:
         starts = [0] + [m.end() for m in re.finditer("\n", body)]
-        tokens = MarkdownIt("commonmark").parse(body)
+        tokens = _block_parser().parse(body) if _MAY_HAVE_CODE_RE.search(body) else []
         ranges = sorted(
             (t.map[0], t.map[1]) for t in tokens if t.type in ("fence", "code_block") and t.map
         )
