@@ -119,6 +119,13 @@ class MathCollector:
         self._numbers: dict[str, str] = {}
         self._numbered_count = -1
 
+    def detach(self) -> None:
+        """Drop the links to the page and the build (see `rendering.RenderedBody`)."""
+        self.ctx = self.source = self.diagnostics = None  # type: ignore[assignment]
+
+    def attach(self, ctx: Any, source: SourceText, diagnostics: Diagnostics) -> None:
+        self.ctx, self.source, self.diagnostics = ctx, source, diagnostics
+
     # -- finding -------------------------------------------------------------------------
 
     def protect(self, text: str, origin: Location, *, escapes: str | None = None) -> str:

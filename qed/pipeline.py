@@ -18,6 +18,7 @@ from qed.config import SiteConfig, load_config
 from qed.content import ContentOptions, Site, load_site
 from qed.errors import BuildFailed, Diagnostics, QedError
 from qed.output import Staging, check_destination
+from qed.parallel import default_jobs
 from qed.publishing import write_site
 from qed.shortcodes import install_shortcode_support
 from qed.templates import check_templates, create_environment
@@ -84,7 +85,8 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     install_shortcode_support(env)  # its filters are resolved when templates compile
     check_templates(env, diagnostics)
     diagnostics.raise_if_failed()
-    bodies = body_stage.render_bodies(site, env, diagnostics, progress=say)
+    jobs = options.jobs or default_jobs()
+    bodies = body_stage.render_bodies(site, env, diagnostics, progress=say, jobs=jobs)
     linking.collect_labels(site, bodies, diagnostics)
     report = linking.verify(site, bodies, options, diagnostics, progress=say)
     math_stats = linking.typeset_math(site, bodies, diagnostics, refresh=options.clean, progress=say)
@@ -100,7 +102,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
         result.verification_summary = report.terminal_summary()
         result.annotations = report.github_annotations()
     if options.write:
-        result.files = _publish(site, env, bodies, report, destination, say)
+        result.files = _publish(site, env, bodies, report, destination, say, jobs)
         result.destination = destination
     result.seconds = time.perf_counter() - started
     return result
@@ -121,11 +123,11 @@ def _replay(site: Site, options: BuildOptions, diagnostics: Diagnostics) -> Buil
     return BuildResult(warnings=diagnostics.warnings)
 
 
-def _publish(site: Site, env, bodies, report, destination: Path, say: Progress) -> int:
+def _publish(site: Site, env, bodies, report, destination: Path, say: Progress, jobs: int) -> int:
     """Render every document into a staging folder and swap it in; on any error, discard it."""
     staging = Staging(destination)
     try:
-        write_site(site, env, bodies, report, staging)
+        write_site(site, env, bodies, report, staging, jobs=jobs)
         staging.publish()
     except BaseException:
         staging.discard()

@@ -9,8 +9,10 @@ from typing import Any
 import jinja2
 
 from qed.content import Page, Site
+from qed.errors import QedError
 from qed.markdown import syntax_css
 from qed.output import Staging
+from qed.parallel import map_in_processes
 from qed.rendering import BodyContext
 from qed.templates import render_named, render_page, theme_dir
 
@@ -18,15 +20,11 @@ FEED_LIMIT = 20
 
 
 def write_site(site: Site, env: jinja2.Environment, bodies: list[BodyContext], report: Any,
-               staging: Staging) -> None:
-    """Write every file of the site into the staging folder."""
+               staging: Staging, *, jobs: int = 1) -> None:
+    """Write every file of the site into the staging folder (pages in `jobs` processes)."""
     _copy_static(site, staging)
     staging.write_text("css/syntax.css", syntax_css())
-    for page in site.all_pages:
-        staging.write_text(page.output_path, render_page(env, page, site))
-        if page.bundle_dir is not None:
-            _copy_bundle(page, staging)
-        _write_aliases(page, site, staging)
+    _write_pages(site, env, staging, jobs)
     for page in _feed_pages(site):
         staging.write_text(page.path.lstrip("/") + "index.xml",
                            render_named(env, "rss.xml", {"page": page, "site": site, "items": page.pages[:FEED_LIMIT]}))
@@ -36,6 +34,30 @@ def write_site(site: Site, env: jinja2.Environment, bodies: list[BodyContext], r
     if report is not None:
         report.write_site_files(staging.path_for("verification").parent,
                                 lambda name, context: render_named(env, name, {"site": site, **context}))
+
+
+def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: int) -> None:
+    """Each page through its template, with its bundle files and alias redirects. A worker
+    process's writes do not reach this process's `staging` counter, so each page returns
+    its count; a template error comes back as a value and is raised here, first page first."""
+    start = staging.files_written
+
+    def write_page(page: Page) -> tuple[int, QedError | None]:
+        before = staging.files_written
+        try:
+            staging.write_text(page.output_path, render_page(env, page, site))
+            if page.bundle_dir is not None:
+                _copy_bundle(page, staging)
+            _write_aliases(page, site, staging)
+        except QedError as error:
+            return staging.files_written - before, error
+        return staging.files_written - before, None
+
+    outcomes = map_in_processes(write_page, site.all_pages, jobs)
+    staging.files_written = start + sum(count for count, _ in outcomes)
+    for _, error in outcomes:
+        if error is not None:
+            raise error
 
 
 def _copy_static(site: Site, staging: Staging) -> None:

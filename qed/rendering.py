@@ -81,17 +81,60 @@ class BodyTools:
     theorem_settings: Any  # qed.theorems.TheoremSettings
 
 
-def render_bodies(site: Any, templates: Any, diagnostics: Diagnostics, progress: Callable[[str], None] | None = None
-                  ) -> list[BodyContext]:
-    """Render the body of every page read from a file; generated list pages have none."""
+def render_bodies(site: Any, templates: Any, diagnostics: Diagnostics, progress: Callable[[str], None] | None = None,
+                  *, jobs: int = 1) -> list[BodyContext]:
+    """Render the body of every page read from a file (generated list pages have none),
+    in `jobs` processes; messages come out in page order whatever the number of processes."""
+    from qed.parallel import map_in_processes
+
     tools = create_body_tools(site, templates, diagnostics)
-    contexts = []
     pages = [page for page in site.all_pages if page.file is not None]
-    for number, page in enumerate(pages, 1):
-        contexts.append(render_body(page, site, tools, diagnostics))
-        if progress and number % 50 == 0:
-            progress(f"rendered {number}/{len(pages)} pages")
-    return contexts
+
+    def render_detached(page: Any) -> RenderedBody:
+        page_diagnostics = Diagnostics()
+        return RenderedBody.detach(render_body(page, site, tools, page_diagnostics), page_diagnostics)
+
+    if progress:
+        progress(f"rendering {len(pages)} pages")
+    rendered = map_in_processes(render_detached, pages, jobs)
+    return [body.attach(page, site, tools, diagnostics) for page, body in zip(pages, rendered, strict=True)]
+
+
+@dataclass
+class RenderedBody:
+    """A rendered body without its links to the site, so that it can come back from a
+    worker process: the page's outputs, the context's findings, the page's messages."""
+
+    ctx: BodyContext
+    content: str
+    toc: str
+    title_html: str | None
+    diagnostics: Diagnostics
+
+    @classmethod
+    def detach(cls, ctx: BodyContext, diagnostics: Diagnostics) -> RenderedBody:
+        page = ctx.page
+        ctx.page = ctx.site = ctx.templates = ctx.diagnostics = ctx.source = None
+        ctx.markdown = ctx.markdown_inline = None  # type: ignore[assignment]
+        if ctx.math is not None:
+            ctx.math.detach()
+        if ctx.claims is not None:
+            ctx.claims.ctx = None
+        return cls(ctx, page.content, page.toc, page.title_html, diagnostics)
+
+    def attach(self, page: Any, site: Any, tools: BodyTools, diagnostics: Diagnostics) -> BodyContext:
+        """The context again, tied to this build's page, site and diagnostics."""
+        ctx = self.ctx
+        ctx.page, ctx.site, ctx.templates, ctx.diagnostics = page, site, tools.templates, diagnostics
+        ctx.source = page.file
+        page.content, page.toc, page.title_html = self.content, self.toc, self.title_html
+        if ctx.math is not None:
+            ctx.math.attach(ctx, page.file, diagnostics)
+        if ctx.claims is not None:
+            ctx.claims.ctx = ctx
+        diagnostics.errors.extend(self.diagnostics.errors)
+        diagnostics.warnings.extend(self.diagnostics.warnings)
+        return ctx
 
 
 def create_body_tools(site: Any, templates: Any, diagnostics: Diagnostics) -> BodyTools:
