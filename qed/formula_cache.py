@@ -72,6 +72,7 @@ class FormulaCache:
                 self.path.parent.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
                 self._db = sqlite3.connect(self.path, timeout=30)
                 self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last writes on power loss
                 self._db.execute(_SCHEMA)
                 if self._clear:
                     with self._db:

@@ -57,7 +57,7 @@ def verify(site: Any, bodies: list[BodyContext], options: Any, diagnostics: Diag
 
 
 def typeset_math(site: Any, bodies: list[BodyContext], diagnostics: Diagnostics, *, refresh: bool = False,
-                 progress: Callable[[str], None] | None = None) -> tuple[int, int]:
+                 jobs: int = 1, progress: Callable[[str], None] | None = None) -> tuple[int, int]:
     """Render every page's formulas with KaTeX (cached on disk, emptied first on `refresh`);
     returns (formulas, rendered now)."""
     collectors = [ctx.math for ctx in bodies if ctx.math is not None and ctx.math.formulas]
@@ -66,10 +66,7 @@ def typeset_math(site: Any, bodies: list[BodyContext], diagnostics: Diagnostics,
     from qed.katex import KatexRenderer
 
     renderer = KatexRenderer(collectors[0].settings, site.config.cache_dir, diagnostics, refresh=refresh)
-    for number, collector in enumerate(collectors, 1):
-        renderer.render_page(collector)
-        if progress and number % 50 == 0:
-            progress(f"typeset math on {number}/{len(collectors)} pages")
+    renderer.render_pages(collectors, site.labels, jobs=jobs, progress=progress)
     renderer.close()
     return renderer.stats.total, renderer.stats.rendered
 

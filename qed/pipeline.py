@@ -89,7 +89,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     bodies = body_stage.render_bodies(site, env, diagnostics, progress=say, jobs=jobs)
     linking.collect_labels(site, bodies, diagnostics)
     report = linking.verify(site, bodies, options, diagnostics, progress=say)
-    math_stats = linking.typeset_math(site, bodies, diagnostics, refresh=options.clean, progress=say)
+    math_stats = linking.typeset_math(site, bodies, diagnostics, refresh=options.clean, jobs=jobs, progress=say)
     linking.resolve_bodies(site, bodies, report)
     if diagnostics.errors:
         raise BuildFailed(list(diagnostics.errors), report.github_annotations() if report else [],

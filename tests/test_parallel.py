@@ -85,3 +85,23 @@ def test_a_failure_here_stops_the_other_processes(tmp_path):
 
     time.sleep(2.5)
     assert not marker.exists()
+
+
+def test_a_cold_build_typesets_in_two_processes_with_the_same_pages_and_messages(make_site, tmp_path):
+    """Enough new formulas make worker processes typeset into the cache; what is published,
+    and every TeX error, must not depend on it."""
+    def many(n: int) -> str:
+        formulas = " ".join(f"$a_{{{n}}}^{{{k}}} + \\frac{{{k}}}{{{n + 1}}}$" for k in range(10))
+        broken = " and $\\frac{1}{$" if n == 33 else ""
+        return f"---\ntitle: Many {n}\n---\n{formulas}{broken}\n"
+
+    site = make_site({f"content/p{n:02d}.md": many(n) for n in range(50)})
+    one = run_qed(site, "--clean", "-j", "1", "-d", str(tmp_path / "one"))
+    two = run_qed(site, "--clean", "-j", "2", "-d", str(tmp_path / "two"))
+    assert one.returncode == two.returncode == 1
+    assert two.stderr == one.stderr and "content/p33.md:4:" in two.stderr
+    (site / "content" / "p33.md").unlink()
+    build(site, "--clean", "-j", "1", "-d", str(tmp_path / "one"))
+    counted = build(site, "--clean", "-j", "2", "-d", str(tmp_path / "two")).stderr
+    assert "490 formulas (490 typeset now)" in counted  # the workers' share is counted too
+    assert _differences(filecmp.dircmp(tmp_path / "one", tmp_path / "two")) == []
