@@ -27,7 +27,6 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "permalinks": (dict, {}),
     "markup": (dict, {}),
     "summaryLength": (int, 70),
-    "pagerSize": (int, 0),
     "menu": (dict, {}),
     "math": (dict, {}),
     "verify": (dict, {}),
@@ -43,7 +42,7 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], Any]] = {
 _HUGO_IGNORED = {
     "theme", "themesdir", "defaultcontentlanguage", "enableemoji", "enablerobotstxt", "hascjklanguage",
     "enablegitinfo", "outputs", "outputformats", "mediatypes", "services", "minify", "module",
-    "paginate", "languages", "related", "imaging", "caches", "security", "privacy", "sitemap",
+    "paginate", "pagination", "languages", "related", "imaging", "caches", "security", "privacy", "sitemap",
     "enableinlineshortcodes", "googleanalytics", "disqusshortname", "relativeurls", "canonifyurls",
     "uglyurls", "build", "frontmatter", "cascade", "deployment", "server", "segments",
 }
