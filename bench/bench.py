@@ -1,7 +1,8 @@
 """Time qed builds: a cold build (no cache, fresh output) and a warm second build, side by side.
 
     python bench/bench.py 1000                    # a synthetic site of 1000 posts
-    python bench/bench.py --site CORPUS/hugo      # an existing site (e.g. the shared corpus)
+    python bench/bench.py --corpus CORPUS         # the shared corpus (make_corpus.py N CORPUS)
+    python bench/bench.py --site DIR              # any existing qed site
 
 Each build is a whole `python build.py` process (start-up included). Runs alternate cold
 and warm, and the medians are printed with pages per second.
@@ -32,6 +33,13 @@ def timed_build(site: Path, out: Path, *extra: str) -> float:
     return time.perf_counter() - started
 
 
+def corpus_site(corpus: Path, target: Path) -> Path:
+    """A qed site made of the corpus's Hugo content and config (its layouts are Go templates)."""
+    shutil.copytree(corpus / "hugo" / "content", target / "content")
+    shutil.copyfile(corpus / "hugo" / "hugo.toml", target / "hugo.toml")
+    return target
+
+
 def count_posts(site: Path) -> int:
     return sum(1 for _ in (site / "content").rglob("*.md"))
 
@@ -40,11 +48,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("n", type=int, nargs="?", default=1000, help="posts in the synthetic site")
     parser.add_argument("--site", type=Path, help="benchmark this existing site instead")
+    parser.add_argument("--corpus", type=Path,
+                        help="benchmark the shared corpus: its hugo/content and hugo.toml, without the Go layouts")
     parser.add_argument("--runs", type=int, default=3, help="cold/warm pairs to run (default 3)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="qed-bench-"))
-    site = args.site.resolve() if args.site else make_site(args.n, work / "site")
+    if args.corpus:
+        site = corpus_site(args.corpus.resolve(), work / "site")
+    else:
+        site = args.site.resolve() if args.site else make_site(args.n, work / "site")
     posts = count_posts(site)
     cold, warm = [], []
     for _ in range(args.runs):
