@@ -13,6 +13,7 @@ depth; the innermost is rendered first and its output becomes part of its parent
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -243,6 +244,14 @@ def expand_shortcodes(body: str, origin: Location, ctx: BodyContext) -> str:
     return _Expansion(body, origin, ctx).run()
 
 
+def _did_you_mean(name: str, env: jinja2.Environment) -> str:
+    """"; did you mean 'admonition'?" when a known shortcode is spelled close to `name`."""
+    known = [t.removeprefix("shortcodes/").removesuffix(".html")
+             for t in env.list_templates(filter_func=lambda t: t.startswith("shortcodes/") and t.endswith(".html"))]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 def template_uses_inner(env: jinja2.Environment, name: str) -> bool:
     """Hugo's test for "needs a closing tag": does the template (or what it includes) use `inner`?
 
@@ -365,8 +374,8 @@ class _Expansion:
         if found.template is None:
             if not found.reported:
                 self.ctx.diagnostics.error(
-                    f"unknown shortcode '{call.name}' (no template {template_name(call.name)} "
-                    "in the site's layouts/ or the theme's)",
+                    f"unknown shortcode '{call.name}'{_did_you_mean(call.name, self.ctx.templates)} "
+                    f"(no template {template_name(call.name)} in the site's layouts/ or the theme's)",
                     position,
                 )
             return "\n" * spanned

@@ -595,3 +595,9 @@ def test_fixture_documents_expand_cleanly() -> None:
         result = expand(body)
         assert result.errors == [], path.name
         assert result.html()
+
+
+def test_a_misspelt_shortcode_gets_a_suggestion() -> None:
+    errors = expand('{{< admonishon note "x" >}}\nhi\n{{< /admonishon >}}\n{{< zzzz >}}').errors
+    assert errors[0].startswith("content/posts/here.md:4:1: unknown shortcode 'admonishon'; did you mean 'admonition'?")
+    assert "did you mean" not in errors[1] and "unknown shortcode 'zzzz'" in errors[1]
