@@ -91,12 +91,19 @@ def _add_verify_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--junit", type=Path, metavar="FILE", help="write verification results as JUnit XML")
 
 
+def _add_reading_command(commands: argparse._SubParsersAction, name: str, summary: str,
+                         description: str) -> argparse.ArgumentParser:
+    """A command that reads a site and verifies it: `build` and `check` share these options."""
+    parser = commands.add_parser(name, help=summary, description=description)
+    _add_site_options(parser)
+    _add_content_options(parser)
+    return parser
+
+
 def _add_build(commands: argparse._SubParsersAction) -> None:
-    build = commands.add_parser("build", help="build the site into public/ (the default command)",
-                                description="Render content/ into a static site. The site is built in a fresh "
-                                "folder and swapped in only when the whole build succeeded.")
-    _add_site_options(build)
-    _add_content_options(build)
+    build = _add_reading_command(commands, "build", "build the site into public/ (the default command)",
+                                 "Render content/ into a static site. The site is built in a fresh folder and "
+                                 "swapped in only when the whole build succeeded.")
     build.add_argument("-d", "--destination", type=Path, metavar="DIR", help="output folder (default: public/)")
     build.add_argument("-b", "--base-url", metavar="URL", help="the site's address, overriding baseURL")
     build.add_argument("--clean", action="store_true",
@@ -106,11 +113,9 @@ def _add_build(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_check(commands: argparse._SubParsersAction) -> None:
-    check = commands.add_parser("check", help="verify every claim without writing the site (for CI)",
-                                description="Read the site, run every verifier and report; writes nothing "
-                                "but the optional JUnit file.")
-    _add_site_options(check)
-    _add_content_options(check)
+    check = _add_reading_command(commands, "check", "verify every claim without writing the site (for CI)",
+                                 "Read the site, run every verifier and report; writes nothing but the "
+                                 "optional JUnit file.")
     _add_verify_options(check)
     check.add_argument("--replay", metavar="ID", help="re-run one claim's verifier (with --seed) and show the failure")
     check.add_argument("--seed", type=int, help="the seed of the trial to replay, as printed by a failing build")

@@ -174,21 +174,23 @@ def _origin(context: Any, text: str) -> Location:
 
 @jinja2.pass_context
 def _markdownify(context: Any, text: Any) -> Markup:
-    if text is None or text == "":
-        return Markup("")
-    text = str(text)
-    ctx: BodyContext = context["ctx"]
-    html = ctx.markdown(text, _origin(context, text))
+    html = _render_markdown(context, text, inline=False)
     return Markup(unwrap_block_markers(html, _BLOCK_MARKER_KINDS))
 
 
 @jinja2.pass_context
 def _markdownify_inline(context: Any, text: Any) -> Markup:
+    return Markup(_render_markdown(context, text, inline=True))
+
+
+def _render_markdown(context: Any, text: Any, *, inline: bool) -> str:
+    """The page's markdown (block or inline) on a template value, located in the source."""
     if text is None or text == "":
-        return Markup("")
+        return ""
     text = str(text)
     ctx: BodyContext = context["ctx"]
-    return Markup(ctx.markdown_inline(text, _origin(context, text)))
+    render = ctx.markdown_inline if inline else ctx.markdown
+    return render(text, _origin(context, text))
 
 
 @jinja2.pass_context
