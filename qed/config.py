@@ -28,6 +28,9 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "markup": (dict, {}),
     "summaryLength": (int, 70),
     "menu": (dict, {}),
+    "pagination": (dict, {}),
+    "paginate": (int, 0),  # Hugo < 0.128: pagination.pagerSize
+    "paginatePath": (str, ""),  # Hugo < 0.128: pagination.path
     "math": (dict, {}),
     "verify": (dict, {}),
     "theorems": (dict, {}),
@@ -42,7 +45,7 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], Any]] = {
 _HUGO_IGNORED = {
     "theme", "themesdir", "defaultcontentlanguage", "enableemoji", "enablerobotstxt", "hascjklanguage",
     "enablegitinfo", "outputs", "outputformats", "mediatypes", "services", "minify", "module",
-    "paginate", "pagination", "languages", "related", "imaging", "caches", "security", "privacy", "sitemap",
+    "languages", "related", "imaging", "caches", "security", "privacy", "sitemap",
     "enableinlineshortcodes", "googleanalytics", "disqusshortname", "relativeurls", "canonifyurls",
     "uglyurls", "build", "frontmatter", "cascade", "deployment", "server", "segments",
 }

@@ -18,6 +18,7 @@ from qed.config import SiteConfig, load_config
 from qed.content import ContentOptions, Site, load_site
 from qed.errors import BuildFailed, Diagnostics, QedError
 from qed.output import Staging, check_destination
+from qed.pagination import PaginationSettings
 from qed.parallel import default_jobs
 from qed.publishing import write_site
 from qed.shortcodes import install_shortcode_support
@@ -71,6 +72,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     result = BuildResult(warnings=diagnostics.warnings)
 
     config = _apply_overrides(load_config(options.source.resolve(), diagnostics), options)
+    pagination = PaginationSettings.from_config(config, diagnostics)
     diagnostics.raise_if_failed()
     destination = _destination(config, options)
     if options.write:
@@ -102,7 +104,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
         result.verification_summary = report.terminal_summary()
         result.annotations = report.github_annotations()
     if options.write:
-        result.files = _publish(site, env, bodies, report, destination, say, jobs)
+        result.files = _publish(site, env, bodies, report, destination, say, jobs, pagination)
         result.destination = destination
     result.seconds = time.perf_counter() - started
     return result
@@ -123,11 +125,12 @@ def _replay(site: Site, options: BuildOptions, diagnostics: Diagnostics) -> Buil
     return BuildResult(warnings=diagnostics.warnings)
 
 
-def _publish(site: Site, env, bodies, report, destination: Path, say: Progress, jobs: int) -> int:
+def _publish(site: Site, env, bodies, report, destination: Path, say: Progress, jobs: int,
+             pagination: PaginationSettings) -> int:
     """Render every document into a staging folder and swap it in; on any error, discard it."""
     staging = Staging(destination)
     try:
-        write_site(site, env, bodies, report, staging, jobs=jobs)
+        write_site(site, env, bodies, report, staging, jobs=jobs, pagination=pagination)
         staging.publish()
     except BaseException:
         staging.discard()

@@ -12,6 +12,7 @@ from qed.content import Page, Site
 from qed.errors import QedError
 from qed.markdown import syntax_css
 from qed.output import Staging
+from qed.pagination import PaginationSettings, pager_path, paginate
 from qed.parallel import map_in_processes
 from qed.rendering import BodyContext
 from qed.templates import render_named, render_page, theme_dir
@@ -20,11 +21,12 @@ FEED_LIMIT = 20
 
 
 def write_site(site: Site, env: jinja2.Environment, bodies: list[BodyContext], report: Any,
-               staging: Staging, *, jobs: int = 1) -> None:
+               staging: Staging, *, jobs: int = 1, pagination: PaginationSettings | None = None) -> None:
     """Write every file of the site into the staging folder (pages in `jobs` processes)."""
     _copy_static(site, staging)
     staging.write_text("css/syntax.css", syntax_css())
-    _write_pages(site, env, staging, jobs)
+    pagination = pagination or PaginationSettings()
+    _write_pages(site, env, staging, jobs, pagination)
     for page in _feed_pages(site):
         staging.write_text(page.path.lstrip("/") + "index.xml",
                            render_named(env, "rss.xml", {"page": page, "site": site, "items": page.pages[:FEED_LIMIT]}))
@@ -36,7 +38,8 @@ def write_site(site: Site, env: jinja2.Environment, bodies: list[BodyContext], r
                                 lambda name, context: render_named(env, name, {"site": site, **context}))
 
 
-def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: int) -> None:
+def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: int,
+                 pagination: PaginationSettings) -> None:
     """Each page through its template, with its bundle files and alias redirects. A worker
     process's writes do not reach this process's `staging` counter, so each page returns
     its count; a template error comes back as a value and is raised here, first page first."""
@@ -45,7 +48,7 @@ def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: in
     def write_page(page: Page) -> tuple[int, QedError | None]:
         before = staging.files_written
         try:
-            staging.write_text(page.output_path, render_page(env, page, site))
+            _write_document(page, site, env, staging, pagination)
             if page.bundle_dir is not None:
                 _copy_bundle(page, staging)
             _write_aliases(page, site, staging)
@@ -75,15 +78,34 @@ def _copy_bundle(page: Page, staging: Staging) -> None:
             staging.copy_file(path, folder + path.relative_to(page.bundle_dir).as_posix())
 
 
+def _write_document(page: Page, site: Site, env: jinja2.Environment, staging: Staging,
+                    pagination: PaginationSettings) -> None:
+    """The page's HTML; a list page as one document per pager, with Hugo's `page/1/` alias."""
+    pagers = paginate(page, pagination)
+    if not pagers:
+        staging.write_text(page.output_path, render_page(env, page, site, {"paginator": None}))
+        return
+    for pager in pagers:
+        target = page.path if pager.number == 1 else pager_path(page.path, pagination, pager.number)
+        staging.write_text(target.lstrip("/") + "index.html", render_page(env, page, site, {"paginator": pager}))
+    if not pagination.disable_aliases:
+        staging.write_text(pager_path(page.path, pagination, 1).lstrip("/") + "index.html",
+                           _redirect(page.permalink, site))
+
+
 def _write_aliases(page: Page, site: Site, staging: Staging) -> None:
     """Each alias becomes a small page that redirects to the real one."""
     for alias in page.aliases:
-        target = html.escape(page.permalink)
-        document = (f'<!DOCTYPE html><html lang="{site.config["languageCode"]}"><head><title>{target}</title>'
-                    f'<link rel="canonical" href="{target}"><meta charset="utf-8">'
-                    f'<meta http-equiv="refresh" content="0; url={target}"></head></html>\n')
         path = alias.strip("/")
-        staging.write_text(path if path.endswith(".html") else f"{path}/index.html", document)
+        staging.write_text(path if path.endswith(".html") else f"{path}/index.html", _redirect(page.permalink, site))
+
+
+def _redirect(permalink: str, site: Site) -> str:
+    """A page that sends the reader (and search engines) on to `permalink`."""
+    target = html.escape(permalink)
+    return (f'<!DOCTYPE html><html lang="{site.config["languageCode"]}"><head><title>{target}</title>'
+            f'<link rel="canonical" href="{target}"><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="0; url={target}"></head></html>\n')
 
 
 def _feed_pages(site: Site) -> list[Page]:
