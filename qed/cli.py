@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _default_to_build(argv: list[str]) -> list[str]:
     """`python build.py` and `python build.py -D` mean `build`, as plain `hugo` does."""
-    commands = {"build", "check", "new", "version", "-h", "--help"}
+    commands = {"build", "check", "serve", "new", "version", "-h", "--help"}
     return argv if argv and argv[0] in commands else ["build", *argv]
 
 
@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     _add_build(commands)
     _add_check(commands)
+    _add_serve(commands)
     new = commands.add_parser("new", help="create a content file from an archetype",
                               description="Create content/PATH from an archetype (the section's, else default.md).")
     new.add_argument("path", help="path below content/, e.g. posts/my-note.md")
@@ -112,6 +113,18 @@ def _add_build(commands: argparse._SubParsersAction) -> None:
     build.set_defaults(run=_run_build, write=True)
 
 
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    serve = _add_reading_command(commands, "serve", "build, serve on localhost and rebuild on every change",
+                                 "Build the site into .qed-cache/serve/ (public/ is left alone), serve it, "
+                                 "rebuild when a file changes and reload open pages. A failed rebuild keeps "
+                                 "the last good site and shows its errors on the page.")
+    serve.add_argument("-p", "--port", type=int, default=1313, help="port to listen on (default 1313, as Hugo)")
+    serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
+                       help="interface to listen on (default 127.0.0.1)")
+    _add_verify_options(serve)
+    serve.set_defaults(run=_run_serve)
+
+
 def _add_check(commands: argparse._SubParsersAction) -> None:
     check = _add_reading_command(commands, "check", "verify every claim without writing the site (for CI)",
                                  "Read the site, run every verifier and report; writes nothing but the "
@@ -142,6 +155,21 @@ def _run_build(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         if options.replay is None:
             print(progress.summary(result), file=sys.stderr)
+    return EXIT_OK
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from qed.pipeline import BuildOptions
+    from qed.serve import serve
+
+    options = BuildOptions(source=args.source, drafts=args.drafts, future=args.future, expired=args.expired,
+                           jobs=args.jobs, refresh=args.refresh, strict=args.strict, timeout=args.timeout)
+    try:
+        serve(options, args.bind, args.port, lambda line: print(line, file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    except OSError as error:
+        raise QedError(f"cannot serve on {args.bind}:{args.port}: {error.strerror or error}") from None
     return EXIT_OK
 
 

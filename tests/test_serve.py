@@ -1,0 +1,164 @@
+"""`qed serve` as a writer uses it: a real server process, files edited under it, a real
+browser that reloads by itself and shows a failed build's errors over the last good page."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, write_files
+
+CHROMIUM = Path("/usr/bin/chromium")
+SITE = {
+    "content/_index.md": "---\ntitle: Home\n---\nWelcome.\n",
+    "content/posts/a.md": "---\ntitle: First post\ndate: 2024-01-01\n---\nThe first version, with $x^2$.\n",
+}
+
+
+class Server:
+    """`python build.py serve -p 0` in a site folder, its stderr read line by line."""
+
+    def __init__(self, site: Path, *args: str):
+        self.process = subprocess.Popen([sys.executable, str(REPO / "build.py"), "serve", "-p", "0", *args],
+                                        cwd=site, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        line = self.wait_for_line(lambda text: text.startswith("serving "))
+        self.url = line.split()[1]
+
+    def _read(self) -> None:
+        for line in self.process.stderr:  # type: ignore[union-attr]
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for_line(self, wanted: Callable[[str], bool], timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            self.seen.append(line)
+            if wanted(line):
+                return line
+        raise AssertionError(f"no such line from qed serve; it printed: {self.seen}")
+
+    def get(self, path: str) -> str:
+        with urllib.request.urlopen(self.url.rstrip("/") + path, timeout=10) as response:
+            return response.read().decode("utf-8")
+
+    def status(self) -> dict:
+        return json.loads(self.get("/__qed/status"))
+
+    def wait_for_status(self, wanted: Callable[[dict], bool], timeout: float = 30) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.status()
+            if wanted(status):
+                return status
+            time.sleep(0.2)
+        raise AssertionError(f"status never matched; last: {self.status()}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def server(make_site) -> Iterator[tuple[Server, Path]]:
+    site = make_site(SITE)
+    running = Server(site)
+    yield running, site
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait()
+
+
+def test_edits_are_rebuilt_and_failures_keep_the_last_good_site(server):
+    running, site = server
+    page = running.get("/posts/a/")
+    assert "The first version" in page and "/__qed/status" in page  # the reload script is served in
+    assert running.status() == {"build": 1, "errors": []}
+    assert f'href="{running.url}posts/a/"' in page  # absolute links point at the local server
+
+    (site / "content/posts/a.md").write_text(SITE["content/posts/a.md"].replace("first version", "second version"))
+    running.wait_for_status(lambda s: s["build"] == 2)
+    assert "The second version" in running.get("/posts/a/")
+
+    (site / "content/posts/b.md").write_text("---\ntitle: Broken\n---\n{{< nosuch >}}\n")
+    failed = running.wait_for_status(lambda s: s["errors"])
+    assert failed["build"] == 2
+    assert failed["errors"][0].startswith("content/posts/b.md:4:1: unknown shortcode 'nosuch'")
+    running.wait_for_line(lambda line: "still serving the last good site" in line)
+    assert "The second version" in running.get("/posts/a/")
+
+    (site / "content/posts/b.md").unlink()
+    running.wait_for_status(lambda s: s["build"] == 3 and not s["errors"])
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        running.get("/no/such/page/")
+    assert missing.value.code == 404
+
+    assert running.stop() == 0
+    assert running.wait_for_line(lambda line: line == "stopped")
+    assert not (site / "public").exists(), "serve must not touch public/"
+
+
+def test_a_port_in_use_is_one_clear_error(server):
+    running, site = server
+    port = running.url.rstrip("/").rsplit(":", 1)[1]
+    second = subprocess.run([sys.executable, str(REPO / "build.py"), "serve", "-p", port], cwd=site,
+                            capture_output=True, text=True, timeout=60)
+    assert second.returncode == 1
+    assert second.stderr.startswith(f"error: cannot serve on 127.0.0.1:{port}:")
+    assert "Traceback" not in second.stderr
+
+
+def test_a_first_build_that_fails_stops_with_its_errors(make_site):
+    site = write_files(make_site(SITE), {"content/posts/b.md": "---\ntitle: B\ndate: soon\n---\n"})
+    result = subprocess.run([sys.executable, str(REPO / "build.py"), "serve", "-p", "0"], cwd=site,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("content/posts/b.md:3:")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (CI installs it)")
+def test_an_open_page_reloads_itself_and_shows_build_errors(server):
+    from playwright.sync_api import sync_playwright
+
+    running, site = server
+    post = site / "content/posts/a.md"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--headless"])
+        try:
+            page = browser.new_page()
+            page.goto(running.url + "posts/a/")
+            page.wait_for_function("document.body.innerText.includes('The first version')")
+            page.wait_for_timeout(1200)  # the script has read the current build number
+            post.write_text(SITE["content/posts/a.md"].replace("first version", "edited version"))
+            page.wait_for_function("document.body.innerText.includes('The edited version')", timeout=30000)
+
+            post.write_text("---\ntitle: First post\ndate: 2024-01-01\n---\n{{< admonition >}}unclosed\n")
+            page.wait_for_selector("#qed-build-errors", timeout=30000)
+            overlay = page.inner_text("#qed-build-errors")
+            assert "content/posts/a.md:5:1:" in overlay and "last good version" in overlay
+            assert "The edited version" in page.inner_text("main")
+
+            post.write_text(SITE["content/posts/a.md"])
+            page.wait_for_function("document.body.innerText.includes('The first version')", timeout=30000)
+            page.wait_for_selector("#qed-build-errors", state="detached", timeout=10000)
+        finally:
+            browser.close()
