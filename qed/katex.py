@@ -3,7 +3,7 @@
 Rendering in the build instead of the browser means no flash of raw TeX, math that works
 in feeds and summaries, and every TeX error reported as `path:line:col` before anything is
 published. KaTeX costs about a millisecond per formula, so each page's formulas go to V8
-in one call, and results are kept on disk (`qed.formula_cache`) keyed on everything that can change the output:
+in one call, and results are kept on disk (`qed.disk_cache`) keyed on everything that can change the output:
 a second build renders only formulas it has not seen.
 
 Where KaTeX comes from, first match wins: `math.katex.dist`, `$QED_KATEX_DIST` (both
@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qed.disk_cache import DiskCache
 from qed.errors import Diagnostics, Location
-from qed.formula_cache import FormulaCache
 from qed.math import (
     _DEFINITION_RE,
     Formula,
@@ -256,7 +256,7 @@ class KatexRenderer:
     def __init__(self, settings: MathSettings, cache_dir: Path | None, diagnostics: Diagnostics, *,
                  dist: KatexDist | str | None = "locate", user_cache: Path | None = None, refresh: bool = False):
         self.settings = settings
-        self._cache = FormulaCache(Path(cache_dir) / "katex.sqlite" if cache_dir is not None else None,
+        self._cache = DiskCache(Path(cache_dir) / "katex.sqlite" if cache_dir is not None else None,
                                    clear=refresh)
         self.diagnostics = diagnostics
         self.stats = MathStats()

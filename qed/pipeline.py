@@ -16,6 +16,7 @@ from qed import linking
 from qed import rendering as body_stage
 from qed.config import SiteConfig, load_config
 from qed.content import ContentOptions, Site, load_site
+from qed.disk_cache import DiskCache
 from qed.errors import BuildFailed, Diagnostics, QedError
 from qed.output import Staging, check_destination
 from qed.pagination import PaginationSettings
@@ -88,7 +89,8 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     check_templates(env, diagnostics)
     diagnostics.raise_if_failed()
     jobs = options.jobs or default_jobs()
-    bodies = body_stage.render_bodies(site, env, diagnostics, progress=say, jobs=jobs)
+    body_cache = DiskCache(config.cache_dir / "bodies.sqlite", clear=options.clean)
+    bodies = body_stage.render_bodies(site, env, diagnostics, progress=say, jobs=jobs, cache=body_cache)
     linking.collect_labels(site, bodies, diagnostics)
     report = linking.verify(site, bodies, options, diagnostics, progress=say)
     math_stats = linking.typeset_math(site, bodies, diagnostics, refresh=options.clean, jobs=jobs, progress=say)

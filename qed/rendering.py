@@ -7,8 +7,12 @@ The stages of a body share one `BodyContext`. Output that depends on the whole s
 
 from __future__ import annotations
 
+import hashlib
+import json
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from qed.errors import Diagnostics, Location, SourceText
@@ -82,22 +86,79 @@ class BodyTools:
 
 
 def render_bodies(site: Any, templates: Any, diagnostics: Diagnostics, progress: Callable[[str], None] | None = None,
-                  *, jobs: int = 1) -> list[BodyContext]:
+                  *, jobs: int = 1, cache: Any = None) -> list[BodyContext]:
     """Render the body of every page read from a file (generated list pages have none),
-    in `jobs` processes; messages come out in page order whatever the number of processes."""
+    in `jobs` processes; messages come out in page order whatever the number of processes.
+
+    With a `cache` (`qed.disk_cache.DiskCache`), a body rendered by an earlier build is
+    reused when nothing it can depend on has changed (see `body_keys`)."""
     from qed.parallel import map_in_processes
 
     tools = create_body_tools(site, templates, diagnostics)
     pages = [page for page in site.all_pages if page.file is not None]
+    keys = body_keys(site, pages) if cache is not None else [""] * len(pages)
+    stored = cache.get_many(keys) if cache is not None else {}
+    reused = {key: body for key in keys if (body := RenderedBody.restore(stored.get(key))) is not None}
+    todo = [page for page, key in zip(pages, keys, strict=True) if key not in reused]
 
     def render_detached(page: Any) -> RenderedBody:
         page_diagnostics = Diagnostics()
         return RenderedBody.detach(render_body(page, site, tools, page_diagnostics), page_diagnostics)
 
     if progress:
-        progress(f"rendering {len(pages)} pages")
-    rendered = map_in_processes(render_detached, pages, jobs)
-    return [body.attach(page, site, tools, diagnostics) for page, body in zip(pages, rendered, strict=True)]
+        progress(f"rendering {len(todo)} of {len(pages)} pages")
+    fresh = dict(zip([id(page) for page in todo], map_in_processes(render_detached, todo, jobs), strict=True))
+    if cache is not None:
+        for page, key in zip(pages, keys, strict=True):
+            body = fresh.get(id(page))
+            if body is not None and not body.diagnostics.errors:
+                cache.put(key, body.dumps())
+        cache.close()
+    return [(fresh.get(id(page)) or reused[key]).attach(page, site, tools, diagnostics)
+            for page, key in zip(pages, keys, strict=True)]
+
+
+def body_keys(site: Any, pages: list[Any]) -> list[str]:
+    """Cache keys for page bodies: the page's file, and everything a body may read besides:
+    the config, every template, every page's front matter and URL (references, `site.pages`),
+    and the code that renders (qed and its markdown, template and highlighting libraries)."""
+    shared = hashlib.sha256()
+    for part in (_code_fingerprint(), json.dumps(site.config.raw, sort_keys=True, default=str),
+                 _templates_fingerprint(site.project_root), _pages_fingerprint(site)):
+        shared.update(part.encode() + b"\0")
+    base = shared.hexdigest()
+    return [hashlib.sha256(f"{base}\0{page.source_path}\0{page.file.text}".encode()).hexdigest() for page in pages]
+
+
+def _code_fingerprint() -> str:
+    import jinja2
+    import markdown_it
+    import mdit_py_plugins
+    import pygments
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    versions = [jinja2.__version__, markdown_it.__version__, mdit_py_plugins.__version__, pygments.__version__]
+    return digest.hexdigest() + ":".join(versions)
+
+
+def _templates_fingerprint(site_root: Path) -> str:
+    from qed.templates import layout_dirs
+
+    digest = hashlib.sha256()
+    for folder in layout_dirs(site_root):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(f"{path.relative_to(folder)}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _pages_fingerprint(site: Any) -> str:
+    rows = [[page.kind, page.source_path, page.path, page.permalink, page.title, page.section, page.date,
+             page.lastmod, page.weight, page.draft, page.params, page.tags, page.categories, page.aliases,
+             page.description, page.front_matter] for page in site.all_pages]
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
 
 
 @dataclass
@@ -121,6 +182,20 @@ class RenderedBody:
         if ctx.claims is not None:
             ctx.claims.ctx = None
         return cls(ctx, page.content, page.toc, page.title_html, diagnostics)
+
+    def dumps(self) -> bytes:
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def restore(data: bytes | None) -> RenderedBody | None:
+        """A body from the cache, or None when there is none or it cannot be read back."""
+        if data is None:
+            return None
+        try:
+            body = pickle.loads(data)
+        except Exception:  # written by another version of qed: render again
+            return None
+        return body if isinstance(body, RenderedBody) else None
 
     def attach(self, page: Any, site: Any, tools: BodyTools, diagnostics: Diagnostics) -> BodyContext:
         """The context again, tied to this build's page, site and diagnostics."""

@@ -63,7 +63,7 @@ def test_a_failed_build_leaves_the_last_good_site(make_site):
     (site / "content/a.md").write_text("---\ntitle: Broken\ndate: never\n---\n")
     assert run_qed(site).returncode == 1
     assert (site / "public/a/index.html").read_text() == before
-    assert sorted(p.name for p in site.iterdir()) == ["content", "public"]
+    assert sorted(p.name for p in site.iterdir()) == [".qed-cache", "content", "public"]  # only the cache beside
 
 
 def test_a_template_error_fails_the_build_halfway_and_keeps_public(make_site):

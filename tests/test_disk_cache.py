@@ -1,20 +1,20 @@
-"""The formula cache: what one build stores, the next one reads; failures only cost time."""
+"""The disk caches: what one build stores, the next one reads; failures only cost time."""
 
 from __future__ import annotations
 
 import re
 
-from qed.formula_cache import FormulaCache
+from qed.disk_cache import DiskCache
 from tests.conftest import build
 
 
 def test_what_one_build_stores_the_next_reads(tmp_path):
-    first = FormulaCache(tmp_path / "cache" / "katex.sqlite")
+    first = DiskCache(tmp_path / "cache" / "katex.sqlite")
     first.put("a", "<span>a</span>")
     first.put("b", "")
     assert first.get_many(["a", "c"]) == {"a": "<span>a</span>"}  # buffered writes are visible at once
     first.close()
-    second = FormulaCache(tmp_path / "cache" / "katex.sqlite")
+    second = DiskCache(tmp_path / "cache" / "katex.sqlite")
     keys = ["b", "missing", "a"] + [f"k{i}" for i in range(1200)]  # more keys than one query takes
     assert second.get_many(keys) == {"a": "<span>a</span>", "b": ""}
     second.close()
@@ -22,25 +22,25 @@ def test_what_one_build_stores_the_next_reads(tmp_path):
 
 def test_clear_starts_from_nothing(tmp_path):
     path = tmp_path / "katex.sqlite"
-    cache = FormulaCache(path)
+    cache = DiskCache(path)
     cache.put("a", "x")
     cache.close()
-    cleared = FormulaCache(path, clear=True)
+    cleared = DiskCache(path, clear=True)
     assert cleared.get_many(["a"]) == {}
     cleared.put("a", "y")
     cleared.close()
-    assert FormulaCache(path).get_many(["a"]) == {"a": "y"}
+    assert DiskCache(path).get_many(["a"]) == {"a": "y"}
 
 
 def test_an_unusable_cache_is_no_cache(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    cache = FormulaCache(blocker / "katex.sqlite")
+    cache = DiskCache(blocker / "katex.sqlite")
     cache.put("a", "x")
     cache.flush()
     assert cache.get_many(["a"]) == {}
     (tmp_path / "garbage.sqlite").write_bytes(b"this is not a database" * 100)
-    broken = FormulaCache(tmp_path / "garbage.sqlite")
+    broken = DiskCache(tmp_path / "garbage.sqlite")
     assert broken.get_many(["a"]) == {}
     broken.put("a", "x")
     broken.close()
