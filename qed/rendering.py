@@ -101,18 +101,20 @@ def render_bodies(site: Any, templates: Any, diagnostics: Diagnostics, progress:
     reused = {key: body for key in keys if (body := RenderedBody.restore(stored.get(key))) is not None}
     todo = [page for page, key in zip(pages, keys, strict=True) if key not in reused]
 
-    def render_detached(page: Any) -> RenderedBody:
+    def render_pickled(page: Any) -> bytes:
+        """Pickled here, once: the same bytes cross the pipe and go into the cache."""
         page_diagnostics = Diagnostics()
-        return RenderedBody.detach(render_body(page, site, tools, page_diagnostics), page_diagnostics)
+        return RenderedBody.detach(render_body(page, site, tools, page_diagnostics), page_diagnostics).dumps()
 
     if progress:
         progress(f"rendering {len(todo)} of {len(pages)} pages")
-    fresh = dict(zip([id(page) for page in todo], map_in_processes(render_detached, todo, jobs), strict=True))
+    key_of = {id(page): key for page, key in zip(pages, keys, strict=True)}
+    fresh: dict[int, RenderedBody] = {}
+    for page, data in zip(todo, map_in_processes(render_pickled, todo, jobs), strict=True):
+        body = fresh[id(page)] = pickle.loads(data)
+        if cache is not None and not body.diagnostics.errors:
+            cache.put(key_of[id(page)], data)
     if cache is not None:
-        for page, key in zip(pages, keys, strict=True):
-            body = fresh.get(id(page))
-            if body is not None and not body.diagnostics.errors:
-                cache.put(key, body.dumps())
         cache.close()
     return [(fresh.get(id(page)) or reused[key]).attach(page, site, tools, diagnostics)
             for page, key in zip(pages, keys, strict=True)]
