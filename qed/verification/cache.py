@@ -22,12 +22,17 @@ CACHE_FORMAT = "qed-verification-1"
 
 
 def environment_fingerprint() -> dict[str, str]:
-    """Versions that change numerics: Python and numpy (read without importing numpy)."""
+    """Versions that change results: Python, numpy, and Hypothesis (which draws a property's
+    examples), read without importing them."""
+    return {"python": sys.version.split()[0], "numpy": _version("numpy"), "hypothesis": _version("hypothesis"),
+            "format": CACHE_FORMAT}
+
+
+def _version(package: str) -> str:
     try:
-        numpy_version = metadata.version("numpy")
-    except metadata.PackageNotFoundError:  # pragma: no cover - numpy is a dependency
-        numpy_version = "missing"
-    return {"python": sys.version.split()[0], "numpy": numpy_version, "format": CACHE_FORMAT}
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "missing"
 
 
 def source_digest(files: list[Path], project_root: Path) -> dict[str, str]:

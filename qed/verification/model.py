@@ -62,6 +62,7 @@ class Verdict:
     blocked_by: tuple[str, ...] = ()
     timeout: float | None = None
     replay: str = ""  # command that re-runs the failing trial
+    method: str = "random"  # "random": seeded trials; "hypothesis": examples drawn (and shrunk) by Hypothesis
     source_url: str = ""  # verifier source page (with #L-line)
 
     def to_record(self) -> dict[str, Any]:

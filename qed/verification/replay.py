@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from qed.verification.resolve import parse_spec
-from qed.verification.worker import ResolveError, load_verifier, prepare_imports, run_trial
+from qed.verification.worker import ResolveError, load_verifier, prepare_imports, run_trial, use_hypothesis_defaults
 
 
 def replay(project_root: Path, verify_spec: str, seed: int, *, out: TextIO | None = None) -> int:
@@ -27,6 +27,7 @@ def replay(project_root: Path, verify_spec: str, seed: int, *, out: TextIO | Non
         print(f"error: {exc}", file=out)
         return 2
     prepare_imports(Path(project_root).resolve())
+    use_hypothesis_defaults(Path(project_root).resolve())
     try:
         fn = load_verifier(module, function)
     except ResolveError as exc:

@@ -177,7 +177,8 @@ def _judge(claim: Claim, record: dict[str, Any]) -> Verdict:
         claim.key, ERROR, samples=int(record.get("samples") or 0),
         samples_run=int(record.get("samples_run") or 0), seconds=float(record.get("seconds") or 0.0),
         message=str(record.get("message") or ""), detail=str(record.get("traceback") or ""),
-        seed=record.get("seed"), trial=record.get("trial"), rtol=record.get("rtol"), atol=record.get("atol"))
+        seed=record.get("seed"), trial=record.get("trial"), rtol=record.get("rtol"), atol=record.get("atol"),
+        method=str(record.get("method") or "random"))
     if outcome == "passed":
         verdict.status = ERROR if claim.expect_false else VERIFIED
         if claim.expect_false:
@@ -191,7 +192,9 @@ def _judge(claim: Claim, record: dict[str, Any]) -> Verdict:
 def _report(claim: Claim, verdict: Verdict, options: VerifyOptions, diagnostics: Diagnostics) -> None:
     """One diagnostic per failing claim: first line says what, later lines how to replay."""
     extra = []
-    if verdict.seed is not None:
+    if verdict.seed is not None and verdict.method == "hypothesis":
+        extra.append(f"  Hypothesis run with seed {verdict.seed}; the example above is already shrunk")
+    elif verdict.seed is not None:
         extra.append(f"  failing trial: {(verdict.trial or 0) + 1} of {verdict.samples}, seed {verdict.seed}")
     if verdict.replay:
         extra.append(f"  replay: {verdict.replay}")
