@@ -75,6 +75,8 @@ class Page:
     head_html: str = ""  # stylesheet links the page's content needs (KaTeX)
     title_html: str = ""  # the title with its math typeset
     css: list[str] = field(default_factory=list)  # page-scoped rules from `style` shortcodes
+    scripts: list[str] = field(default_factory=list)  # `script` shortcode bodies, for the end of the page
+    has_mermaid: bool = False  # the page draws Mermaid diagrams: the theme loads Mermaid
     # Filled for list pages:
     pages: list[Page] = field(default_factory=list)
     term: str = ""

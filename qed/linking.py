@@ -88,6 +88,11 @@ def resolve_bodies(site: Any, bodies: list[BodyContext], report: Any) -> None:
         page.summary = resolve_markers(summary_html, resolvers)
         page.head_html = ctx.math.head_html() if ctx.math is not None and ctx.math.formulas else ""
         page.css = list(dict.fromkeys(ctx.css))
+        page.scripts = list(dict.fromkeys(ctx.scripts))
+        page.has_mermaid = MERMAID_MARK in page.content
+
+
+MERMAID_MARK = '<pre class="mermaid">'  # what qed.markdown.mermaid_block writes
 
 
 def _resolvers(ctx: BodyContext, site: Any, report: Any) -> dict[str, Callable[[str], str]]:

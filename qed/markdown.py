@@ -156,7 +156,15 @@ def _plain_text(inline: Token) -> str:
 
 def _render_fence(renderer: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
-    return highlight_code(token.content, token.info.strip(), "")
+    info = token.info.strip()
+    if info.split()[:1] == ["mermaid"]:  # a diagram, as LoveIt and DoIt render it
+        return mermaid_block(token.content)
+    return highlight_code(token.content, info, "")
+
+
+def mermaid_block(source: str) -> str:
+    """A Mermaid diagram's source, drawn in the browser by the theme's `partials/mermaid.html`."""
+    return f'<pre class="mermaid">{html.escape(source.strip())}</pre>\n'
 
 
 def highlight_code(code: str, lang: str, attrs: str) -> str:

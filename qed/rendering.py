@@ -54,6 +54,8 @@ class BodyContext:
     """HTML of `{{< >}}` shortcodes, by marker key (marker kind "sc")."""
     css: list[str] = field(default_factory=list)
     """Page-level CSS rules (from `style`), emitted once in the page head."""
+    scripts: list[str] = field(default_factory=list)
+    """JavaScript (from `script`), emitted once at the end of the page."""
     labels: dict[str, Label] = field(default_factory=dict)
     """Ids this page defines (theorems, equations), merged site-wide by the pipeline."""
     references: list[tuple[str, Location]] = field(default_factory=list)

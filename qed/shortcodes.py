@@ -23,6 +23,7 @@ import jinja2
 from markupsafe import Markup
 
 from qed.errors import Location
+from qed.markdown import mermaid_block
 from qed.markers import marker, unwrap_block_markers
 from qed.rendering import BodyContext
 from qed.shortcodes_syntax import (
@@ -101,6 +102,12 @@ class ShortcodeContext:
             self.ctx.css.append(rule)
         return ""
 
+    def add_script(self, code: str) -> str:
+        """Add JavaScript for the end of the page once, however many calls produce it."""
+        if code not in self.ctx.scripts:
+            self.ctx.scripts.append(code)
+        return ""
+
     def require(self, *keys: str | int) -> Any:
         """The first of `keys` given in the call; reports a missing required argument otherwise."""
         for key in keys:
@@ -129,6 +136,7 @@ class ShortcodeContext:
             "warning": self.warning,
             "require": self.require,
             "add_css": self.add_css,
+            "add_script": self.add_script,
             "shortcode": self,
         }
 
@@ -142,7 +150,8 @@ def install_shortcode_support(env: jinja2.Environment) -> None:
     Filters: `markdownify` (block markdown → HTML, math included), `markdownify_inline`,
     `protect_math` (math only, for `raw`), `highlight` (Pygments, as code fences), and for
     `style`: `scope_css` (CSS with `&` nesting → rules under a selector) and `short_hash`;
-    `run_in` (a proof's "Proof." and tombstone inside its first and last paragraphs).
+    `run_in` (a proof's "Proof." and tombstone inside its first and last paragraphs);
+    `mermaid` (a diagram's source as the theme draws it).
     Global: `marker`.
     """
     env.filters["markdownify"] = _markdownify
@@ -152,6 +161,7 @@ def install_shortcode_support(env: jinja2.Environment) -> None:
     env.filters["scope_css"] = _scope_css
     env.filters["short_hash"] = _short_hash
     env.filters["run_in"] = _run_in
+    env.filters["mermaid"] = lambda source: Markup(mermaid_block(str(source or "")))
     env.globals["marker"] = marker
 
 

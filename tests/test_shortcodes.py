@@ -601,3 +601,27 @@ def test_a_misspelt_shortcode_gets_a_suggestion() -> None:
     errors = expand('{{< admonishon note "x" >}}\nhi\n{{< /admonishon >}}\n{{< zzzz >}}').errors
     assert errors[0].startswith("content/posts/here.md:4:1: unknown shortcode 'admonishon'; did you mean 'admonition'?")
     assert "did you mean" not in errors[1] and "unknown shortcode 'zzzz'" in errors[1]
+
+
+def test_mermaid_diagrams_and_loveit_scripts_in_a_built_site(make_site) -> None:
+    from tests.conftest import build, page
+
+    site = make_site({
+        "content/net.md": "---\ntitle: Net\n---\n{{< mermaid >}}\ngraph LR\n  x --> h1 --> y\n{{< /mermaid >}}\n\n"
+                          "```mermaid\nsequenceDiagram\n  A->>B: grad\n```\n\n"
+                          "{{< script >}}console.log('a < b');{{< /script >}}\n{{< script >}}console.log('a < b');"
+                          "{{< /script >}}\n",
+        "content/plain.md": "---\ntitle: Plain\n---\nNo diagrams.\n\n```python\nx = 1\n```\n",
+    })
+    build(site)
+    net = page(site, "net/index.html")
+    diagrams = net.find_all("pre", class_="mermaid")
+    assert [d.text() for d in diagrams] == ["graph LR x --> h1 --> y", "sequenceDiagram A->>B: grad"]
+    raw = (site / "public/net/index.html").read_text()
+    assert "graph LR\n  x --&gt; h1 --&gt; y</pre>" in raw  # Mermaid needs the line breaks
+    scripts = [s for s in net.find_all("script") if "mermaid" in s.text() or "console" in s.text()]
+    assert [("mermaid.initialize" in s.text(), s.text().count("console.log")) for s in scripts] == [
+        (True, 0), (False, 1)]  # the loader once, then the page's script once
+    plain = page(site, "plain/index.html")
+    assert plain.find_all("pre", class_="mermaid") == [] and plain.find_all("script") == []
+    assert plain.find("div", class_="highlight")
