@@ -41,6 +41,7 @@ class BuildOptions:
     clean: bool = False
     write: bool = True
     jobs: int = 0
+    fork: bool = True  # False: pages in this process (a caller with threads of its own, as `serve`)
     refresh: bool = False
     strict: bool = False
     junit: Path | None = None
@@ -88,7 +89,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     install_shortcode_support(env)  # its filters are resolved when templates compile
     check_templates(env, diagnostics)
     diagnostics.raise_if_failed()
-    jobs = options.jobs or default_jobs()
+    jobs = (options.jobs or default_jobs()) if options.fork else 1  # verifiers use options.jobs
     body_cache = DiskCache(config.cache_dir / "bodies.sqlite", clear=options.clean)
     bodies = body_stage.render_bodies(site, env, diagnostics, progress=say, jobs=jobs, cache=body_cache)
     linking.collect_labels(site, bodies, diagnostics)

@@ -176,7 +176,7 @@ def serve(options: BuildOptions, bind: str, port: int, report: Callable[[str], N
         serving = True
         report(f"built {result.pages} pages in {result.seconds:.2f} s")
         report(f"serving {options.base_url} (Ctrl+C to stop); rebuilding on every change")
-        _watch(replace(options, jobs=1), state, report)  # forks beside server threads are avoided
+        _watch(replace(options, fork=False), state, report)  # no fork beside the server's threads
     finally:
         if serving:
             server.shutdown()
