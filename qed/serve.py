@@ -71,10 +71,14 @@ class ServerState:
             self.errors = errors
 
 
+def serve_folder(source: Path) -> Path:
+    """Where `serve` builds: in the cache folder, so the published `public/` is never touched."""
+    return source.resolve() / ".qed-cache" / "serve"
+
+
 def serve_options(options: BuildOptions, bind: str, port: int) -> BuildOptions:
-    """The build `serve` runs: into the cache folder, linked to the local address."""
-    destination = options.source.resolve() / ".qed-cache" / "serve"
-    return replace(options, destination=destination, base_url=f"http://{bind}:{port}/", write=True)
+    """The build `serve` runs: into `serve_folder`, linked to the local address."""
+    return replace(options, destination=serve_folder(options.source), base_url=f"http://{bind}:{port}/", write=True)
 
 
 def site_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
@@ -113,8 +117,14 @@ def rebuild(options: BuildOptions, state: ServerState, report: Callable[[str], N
         report(f"{error}\nbuild failed; still serving the last good site")
         return None
     state.succeeded()
-    report(f"built {result.pages} pages in {result.seconds:.2f} s")
+    _report_built(result, report)
     return result
+
+
+def _report_built(result: BuildResult, report: Callable[[str], None]) -> None:
+    for warning in result.warnings:
+        report(f"warning: {warning}")
+    report(f"built {result.pages} pages in {result.seconds:.2f} s")
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -163,8 +173,7 @@ def serve(options: BuildOptions, bind: str, port: int, report: Callable[[str], N
     """Serve until interrupted. The first build must succeed (there is nothing to serve
     otherwise); later failures keep the last good site."""
     state = ServerState()
-    destination = options.source.resolve() / ".qed-cache" / "serve"
-    handler = functools.partial(_Handler, directory=str(destination), state=state)
+    handler = functools.partial(_Handler, directory=str(serve_folder(options.source)), state=state)
     server = http.server.ThreadingHTTPServer((bind, port), handler)  # bound first: port 0 picks one
     server.daemon_threads = True
     serving = False
@@ -174,7 +183,7 @@ def serve(options: BuildOptions, bind: str, port: int, report: Callable[[str], N
         state.succeeded()
         threading.Thread(target=server.serve_forever, daemon=True).start()
         serving = True
-        report(f"built {result.pages} pages in {result.seconds:.2f} s")
+        _report_built(result, report)
         report(f"serving {options.base_url} (Ctrl+C to stop); rebuilding on every change")
         _watch(replace(options, fork=False), state, report)  # no fork beside the server's threads
     finally:
