@@ -77,6 +77,7 @@ class Page:
     css: list[str] = field(default_factory=list)  # page-scoped rules from `style` shortcodes
     scripts: list[str] = field(default_factory=list)  # `script` shortcode bodies, for the end of the page
     has_mermaid: bool = False  # the page draws Mermaid diagrams: the theme loads Mermaid
+    plain_text: str = ""  # the body as text, without formulas: for the search index
     # Filled for list pages:
     pages: list[Page] = field(default_factory=list)
     term: str = ""

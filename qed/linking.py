@@ -90,6 +90,22 @@ def resolve_bodies(site: Any, bodies: list[BodyContext], report: Any) -> None:
         page.css = list(dict.fromkeys(ctx.css))
         page.scripts = list(dict.fromkeys(ctx.scripts))
         page.has_mermaid = MERMAID_MARK in page.content
+        page.plain_text = plain_text(resolve_markers(raw_content, _text_resolvers(ctx)))
+
+
+def _text_resolvers(ctx: BodyContext) -> dict[str, Callable[[str], str]]:
+    """For the page as text: shortcodes' HTML, and formulas as their TeX (searchable)."""
+    resolvers: dict[str, Callable[[str], str]] = {"sc": lambda key: ctx.html_blocks.get(key, "")}
+    if ctx.math is not None:
+        formulas = ctx.math.formulas
+        resolvers["math"] = lambda key: f" {formulas[int(key)].tex.strip()} " if key.isdigit() and int(key) < len(
+            formulas) else ""
+    return resolvers
+
+
+def plain_text(html_text: str) -> str:
+    """What a reader reads, as text: tags, entities and markers (formulas, badges) removed."""
+    return " ".join(html.unescape(_TAG_RE.sub(" ", strip_markers(html_text))).split())
 
 
 MERMAID_MARK = '<pre class="mermaid">'  # what qed.markdown.mermaid_block writes

@@ -22,6 +22,7 @@ from qed.output import Staging, check_destination
 from qed.pagination import PaginationSettings
 from qed.parallel import default_jobs
 from qed.publishing import write_site
+from qed.search import SearchSettings
 from qed.shortcodes import install_shortcode_support
 from qed.templates import check_templates, create_environment
 
@@ -75,6 +76,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
 
     config = _apply_overrides(load_config(options.source.resolve(), diagnostics), options)
     pagination = PaginationSettings.from_config(config, diagnostics)
+    search = SearchSettings.from_config(config, diagnostics)
     diagnostics.raise_if_failed()
     destination = _destination(config, options)
     if options.write:
@@ -86,6 +88,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
         return _replay(site, options, diagnostics)
 
     env = create_environment(config.root, config.base_url)
+    env.globals["search_url"] = env.filters["relurl"]("search/") if search.enabled else ""
     install_shortcode_support(env)  # its filters are resolved when templates compile
     check_templates(env, diagnostics)
     diagnostics.raise_if_failed()
@@ -107,7 +110,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
         result.verification_summary = report.terminal_summary()
         result.annotations = report.github_annotations()
     if options.write:
-        result.files = _publish(site, env, bodies, report, destination, say, jobs, pagination)
+        result.files = _publish(site, env, bodies, report, destination, say, jobs, pagination, search)
         result.destination = destination
     result.seconds = time.perf_counter() - started
     return result
@@ -129,11 +132,11 @@ def _replay(site: Site, options: BuildOptions, diagnostics: Diagnostics) -> Buil
 
 
 def _publish(site: Site, env, bodies, report, destination: Path, say: Progress, jobs: int,
-             pagination: PaginationSettings) -> int:
+             pagination: PaginationSettings, search: SearchSettings) -> int:
     """Render every document into a staging folder and swap it in; on any error, discard it."""
     staging = Staging(destination)
     try:
-        write_site(site, env, bodies, report, staging, jobs=jobs, pagination=pagination)
+        write_site(site, env, bodies, report, staging, jobs=jobs, pagination=pagination, search=search)
         staging.publish()
     except BaseException:
         staging.discard()

@@ -4,6 +4,7 @@ sitemap, aliases, static files and bundle resources, all written through `output
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 import jinja2
@@ -15,13 +16,15 @@ from qed.output import Staging
 from qed.pagination import PaginationSettings, pager_path, paginate
 from qed.parallel import map_in_processes
 from qed.rendering import BodyContext
+from qed.search import SearchSettings, search_index
 from qed.templates import render_named, render_page, theme_dir
 
 FEED_LIMIT = 20
 
 
 def write_site(site: Site, env: jinja2.Environment, bodies: list[BodyContext], report: Any,
-               staging: Staging, *, jobs: int = 1, pagination: PaginationSettings | None = None) -> None:
+               staging: Staging, *, jobs: int = 1, pagination: PaginationSettings | None = None,
+               search: SearchSettings | None = None) -> None:
     """Write every file of the site into the staging folder (pages in `jobs` processes)."""
     _copy_static(site, staging)
     staging.write_text("css/syntax.css", syntax_css())
@@ -31,6 +34,8 @@ def write_site(site: Site, env: jinja2.Environment, bodies: list[BodyContext], r
         staging.write_text(page.path.lstrip("/") + "index.xml",
                            render_named(env, "rss.xml", {"page": page, "site": site, "items": page.pages[:FEED_LIMIT]}))
     staging.write_text("sitemap.xml", render_named(env, "sitemap.xml", {"site": site}))
+    if search is not None and search.enabled:
+        _write_search(site, env, staging, search)
     staging.write_text("404.html", render_named(env, "404.html", {"site": site, "page": site.home}))
     _write_math_assets(site, bodies, staging)
     if report is not None:
@@ -61,6 +66,13 @@ def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: in
     for _, error in outcomes:
         if error is not None:
             raise error
+
+
+def _write_search(site: Site, env: jinja2.Environment, staging: Staging, search: SearchSettings) -> None:
+    """The search index and the page that searches it (qed/search.py)."""
+    index = json.dumps(search_index(site, search), ensure_ascii=False, separators=(",", ":"))
+    staging.write_text("search/index.json", index)
+    staging.write_text("search/index.html", render_named(env, "search.html", {"site": site, "search": search}))
 
 
 def _copy_static(site: Site, staging: Staging) -> None:

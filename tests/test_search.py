@@ -1,0 +1,89 @@
+"""Site search: the index a build writes, its settings, and the search page in a browser."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import build, page, run_qed
+
+CHROMIUM = Path("/usr/bin/chromium")
+SITE = {
+    "content/posts/backprop.md": "---\ntitle: Backpropagation explained\ndate: 2024-03-01\ntags: [nets]\n---\n"
+                                 "The gradient of the cost is $\\nabla C$ &amp; more.\n\n"
+                                 "{{< admonition tip \"Why\" >}}Reverse mode is cheap.{{< /admonition >}}\n",
+    "content/posts/chain.md": "---\ntitle: The chain rule\ndate: 2024-02-01\n---\nCompose maps; backpropagation uses it.\n",
+    "content/posts/draft.md": "---\ntitle: Unfinished\ndraft: true\n---\nSecret backpropagation notes.\n",
+}
+
+
+def index(site: Path) -> list[dict]:
+    return json.loads((site / "public" / "search" / "index.json").read_text(encoding="utf-8"))
+
+
+def test_the_index_holds_each_published_page_as_text(make_site):
+    site = make_site(SITE)
+    build(site)
+    entries = {entry["title"]: entry for entry in index(site)}
+    assert set(entries) == {"Backpropagation explained", "The chain rule"}  # drafts stay out
+    first = entries["Backpropagation explained"]
+    assert (first["url"], first["date"], first["tags"]) == ("/posts/backprop/", "2024-03-01", ["nets"])
+    assert first["content"] == "The gradient of the cost is \\nabla C & more. Why Reverse mode is cheap."
+    nav = page(site, "index.html").find("nav", class_="site-nav")
+    assert [a.attrs["href"] for a in nav.find_all("a") if a.text() == "Search"] == ["/search/"]
+
+
+def test_settings_limit_or_turn_off_search(make_site):
+    site = make_site({**SITE, "config.yaml": "params:\n  search:\n    contentLength: 12\n"})
+    build(site)
+    assert {entry["content"] for entry in index(site)} == {"The gradient", "Compose maps"}
+    site.joinpath("config.yaml").write_text("params:\n  search:\n    enable: false\n")
+    build(site)
+    assert not (site / "public" / "search").exists()
+    assert "Search" not in [a.text() for a in page(site, "index.html").find_all("a")]
+    site.joinpath("config.yaml").write_text("params:\n  search:\n    maxResultLength: 0\n")
+    result = run_qed(site)
+    assert result.returncode == 1
+    assert "params.search.maxresultlength must be a whole number of at least 1, not 0" in result.stderr
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (CI installs it)")
+def test_the_search_page_finds_and_highlights_as_you_type(make_site):
+    from playwright.sync_api import sync_playwright
+
+    site = make_site(SITE)
+    build(site)
+    handler = functools.partial(_Quiet, directory=str(site / "public"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/search/?q=backpropagation"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--headless"])
+            try:
+                tab = browser.new_page()
+                tab.goto(url)
+                tab.wait_for_selector("#search-results li")
+                titles = tab.eval_on_selector_all("#search-results li > a", "links => links.map(a => a.textContent)")
+                assert titles == ["Backpropagation explained", "The chain rule"]  # title hits rank first
+                assert tab.inner_text("#search-results li:first-child a mark").lower() == "backpropagation"
+                tab.fill("#search-input", "reverse cheap")
+                tab.wait_for_function("document.querySelectorAll('#search-results li').length === 1")
+                assert tab.inner_text("#search-status") == "1 page" and "q=reverse+cheap" in tab.url
+                tab.fill("#search-input", "nothing-like-this")
+                tab.wait_for_function("document.getElementById('search-status').textContent === 'Nothing found.'")
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
