@@ -17,7 +17,8 @@ SITE = {
     "content/posts/backprop.md": "---\ntitle: Backpropagation explained\ndate: 2024-03-01\ntags: [nets]\n---\n"
                                  "The gradient of the cost is $\\nabla C$ &amp; more.\n\n"
                                  "{{< admonition tip \"Why\" >}}Reverse mode is cheap.{{< /admonition >}}\n",
-    "content/posts/chain.md": "---\ntitle: The chain rule\ndate: 2024-02-01\n---\nCompose maps; backpropagation uses it.\n",
+    "content/posts/chain.md": "---\ntitle: The chain rule\ndate: 2024-02-01\n---\n"
+                              "Compose maps; backpropagation uses it.\n",
     "content/posts/draft.md": "---\ntitle: Unfinished\ndraft: true\n---\nSecret backpropagation notes.\n",
 }
 
