@@ -53,7 +53,8 @@ _FENCE_RE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
 _LIST_ITEM_RE = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 _MACRO_NAME_RE = re.compile(r"\\(?:[A-Za-z]+|.)\Z")
 _NEWLINE_RE = re.compile("\n")
-_MATH_THEN_PUNCTUATION_RE = re.compile(OPEN + r"math:(\d+)" + CLOSE + r"([.,;:!?)\]’”]+)")
+# punctuation, or a hyphenated suffix as in "$i$-th" or "$n$-dimensional"
+_MATH_THEN_PUNCTUATION_RE = re.compile(OPEN + r"math:(\d+)" + CLOSE + r"((?:[.,;:!?)\]’”]|-\w*)+)")
 
 
 @dataclass(frozen=True)
@@ -238,17 +239,21 @@ class MathCollector:
         return formula.html
 
     def glue_punctuation(self, text: str) -> str:
-        """Keep the punctuation after an inline formula on the formula's line.
+        """Keep the punctuation (or a suffix, as in "$i$-th") after an inline formula on the
+        formula's line: Chromium may break after KaTeX's last box and start a line with it.
 
-        Chromium may break after KaTeX's last box and start a line with the full stop; a
-        no-wrap span around that last box forbids it, while the formula's earlier boxes still
-        break as usual. The marker is resolved here, since the formula's HTML is needed."""
+        A formula of one box goes with its suffix into a no-wrap span. A longer one keeps its
+        earlier break points: only its last box is made no-wrap, which holds for punctuation
+        (a hyphen may still move, rarely). The marker is resolved here, since the formula's
+        HTML is needed."""
 
         def glue(match: re.Match[str]) -> str:
             index = int(match.group(1))
             formula = self.formulas[index] if index < len(self.formulas) else None
             if formula is None or formula.display or not formula.html:
                 return match.group(0)
+            if formula.html.count(_LAST_BOX) <= 1:
+                return f'<span class="math-tail">{formula.html}{match.group(2)}</span>'
             return _nobreak_last_box(formula.html) + match.group(2)
 
         return _MATH_THEN_PUNCTUATION_RE.sub(glue, text)

@@ -173,7 +173,7 @@ LAYOUT_FACTS = """() => {
     const formula = tag.parentElement.querySelector('.qed-tagged');
     return !formula || overlaps(tag.getBoundingClientRect(), formula.getBoundingClientRect());
   }).length;
-  const strandedPunctuation = [...document.querySelectorAll('.math-nobreak')].filter(box => {
+  const strandedPunctuation = [...document.querySelectorAll('.math-nobreak, .math-tail > .math')].filter(box => {
     const text = box.closest('.math').nextSibling;
     if (!text || text.nodeType !== Node.TEXT_NODE) return true;
     const range = document.createRange();
@@ -193,7 +193,7 @@ LAYOUT_FACTS = """() => {
     errors: document.querySelectorAll('.katex-error').length,
     katexFont: document.fonts.check('16px KaTeX_Main'),
     tagged: document.querySelectorAll('.katex-display .tag').length, tagClashes,
-    glued: document.querySelectorAll('.math-nobreak').length, strandedPunctuation,
+    glued: document.querySelectorAll('.math-nobreak, .math-tail').length, strandedPunctuation,
     wide: wide.slice(0, 5),
     proofs: proofs.length,
     runInProofs: proofs.filter(p => p.querySelector('p > .qed-proof-head')).length,

@@ -326,12 +326,16 @@ def test_numbered_formula_groups_its_boxes_before_the_tag(tmp_path):
 
 
 def test_punctuation_after_inline_math_stays_on_its_line(tmp_path):
-    collector, text = page("Then $x^2 + y$. And $z$, but $w$ and $$u = v.$$")
+    collector, text = page("Then $x^2 + y$. And $z$, but $w$ and $$u = v.$$ The $i$-th one.")
     renderer(tmp_path).render_page(collector)
     tree = rendered(collector, collector.glue_punctuation(text))
-    first, second, third = tree.find_all("span", "inline")
+    first, second, third, fourth = tree.find_all("span", "inline")
+    # a formula of several boxes keeps its break points: only its last box is glued
     last_box = first.find("span", "math-nobreak")
     assert last_box.find("span", "base") and len(first.find_all("span", "base")) == 2
-    assert second.find("span", "math-nobreak")
-    assert not third.find_all("span", "math-nobreak") and not tree.find_all("span", "math-nobreak")[2:]
-    assert "y." in tree.text().replace(" ", "") and "z," in tree.text().replace(" ", "")
+    # a one-box formula goes whole, with its punctuation or suffix, into a no-wrap span
+    tails = tree.find_all("span", "math-tail")
+    assert [t.text().replace(" ", "")[-3:] for t in tails] == ["zz,", "ii-th"[-3:]]
+    assert not third.find_all("span", "math-nobreak") and third not in [t.children[0] for t in tails]
+    assert second in [t.children[0] for t in tails] and fourth in [t.children[0] for t in tails]
+    assert "y." in tree.text().replace(" ", "") and "i-th" in tree.text().replace(" ", "")
