@@ -108,7 +108,7 @@ def _add_build(commands: argparse._SubParsersAction) -> None:
     build.add_argument("-d", "--destination", type=Path, metavar="DIR", help="output folder (default: public/)")
     build.add_argument("-b", "--base-url", metavar="URL", help="the site's address, overriding baseURL")
     build.add_argument("--clean", action="store_true",
-                       help="ignore every cache (formulas, verifier results) and build from scratch")
+                       help="build from scratch: formulas, page bodies and verifier results all computed again")
     _add_verify_options(build)
     build.set_defaults(run=_run_build, write=True)
 
