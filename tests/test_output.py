@@ -8,23 +8,24 @@ from qed.errors import QedError
 from qed.output import OWNER_MARK, Staging, check_destination
 
 
+def published(dest, name: str, text: str) -> None:
+    """A build that wrote one file and succeeded."""
+    staging = Staging(dest)
+    staging.write_text(name, text)
+    staging.publish()
+
+
 def test_publish_replaces_the_old_site_whole(tmp_path):
     dest = tmp_path / "public"
-    first = Staging(dest)
-    first.write_text("old.html", "old")
-    first.publish()
-    second = Staging(dest)
-    second.write_text("new.html", "new")
-    second.publish()
+    published(dest, "old.html", "old")
+    published(dest, "new.html", "new")
     assert sorted(p.name for p in dest.iterdir()) == [OWNER_MARK, "new.html"]
     assert [p.name for p in tmp_path.iterdir()] == ["public"]  # no staging or old folder left behind
 
 
 def test_a_discarded_build_leaves_the_last_site_untouched(tmp_path):
     dest = tmp_path / "public"
-    good = Staging(dest)
-    good.write_text("index.html", "good")
-    good.publish()
+    published(dest, "index.html", "good")
     failed = Staging(dest)
     failed.write_text("index.html", "half")
     failed.discard()
