@@ -39,6 +39,7 @@ from qed.disk_cache import DiskCache
 from qed.errors import Diagnostics, Location
 from qed.math import (
     _DEFINITION_RE,
+    PINNED_KATEX_VERSION,
     Formula,
     MathCollector,
     MathSettings,
@@ -145,15 +146,27 @@ def locate_katex(settings: MathSettings, diagnostics: Diagnostics, *, user_cache
     found = dist_at(debian, "debian")
     if found:
         return found, ""
-    target = (user_cache or user_cache_dir()) / settings.version
-    found = dist_at(target, "cache")
+    found = dist_at((user_cache or user_cache_dir()) / settings.version, "cache")
     if found or not settings.download:
         return found, "" if found else "no KaTeX installed (libjs-katex) and math.katex.download is false"
     try:
-        download_katex(settings.version, target, url=url)
+        return fetch_katex(settings.version, user_cache=user_cache, url=url), ""
     except (OSError, ValueError, tarfile.TarError) as error:
         return None, f"KaTeX {settings.version} could not be downloaded ({error})"
-    return dist_at(target, "download"), ""
+
+
+def fetch_katex(version: str = PINNED_KATEX_VERSION, *, user_cache: Path | None = None,
+                url: str | None = None) -> KatexDist:
+    """A release in the user cache, downloaded and checked first if it is not there (what a
+    build falls back to without Debian's KaTeX; CI fetches the pinned one for browser tests)."""
+    target = (user_cache or user_cache_dir()) / version
+    found = dist_at(target, "cache")
+    if found is None:
+        download_katex(version, target, url=url)
+        found = dist_at(target, "download")
+    if found is None:
+        raise ValueError(f"KaTeX {version} in {target} has no katex.min.js")
+    return found
 
 
 def download_katex(version: str, target: Path, *, url: str | None = None, pins: dict[str, Pin] = PINS) -> None:

@@ -83,6 +83,8 @@ def create_markdown(options: MarkdownOptions, plugins: Sequence[PluginFn] = ()) 
     md = MarkdownIt("commonmark", {"html": options.unsafe, "typographer": options.typographer})
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.add_render_rule("fence", _render_fence)
+    md.add_render_rule("table_open", _render_table_open)
+    md.add_render_rule("table_close", _render_table_close)
     md.use(footnote_plugin).use(deflist_plugin).use(tasklists_plugin)
     md.core.ruler.push("heading_ids", _assign_heading_ids)
     for plugin in plugins:
@@ -160,6 +162,16 @@ def _render_fence(renderer: Any, tokens: list[Token], idx: int, options: Any, en
     if info.split()[:1] == ["mermaid"]:  # a diagram, as LoveIt and DoIt render it
         return mermaid_block(token.content)
     return highlight_code(token.content, info, "")
+
+
+def _render_table_open(renderer: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    """A table scrolls in a box of its own, so a wide one never widens the page on a phone;
+    the box is focusable, so the keyboard can scroll it too."""
+    return '<div class="qed-table-wrap" tabindex="0">' + renderer.renderToken(tokens, idx, options, env)
+
+
+def _render_table_close(renderer: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    return renderer.renderToken(tokens, idx, options, env) + "</div>\n"
 
 
 def mermaid_block(source: str) -> str:

@@ -19,6 +19,8 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
+from qed.katex import DEBIAN_DIST, ENV_DIST, user_cache_dir
+from qed.math import PINNED_KATEX_VERSION
 from tests.conftest import REPO, run_qed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -149,11 +151,21 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="module")
-def served(built):
-    """The built site over http (KaTeX's fonts are not loaded from file:// pages)."""
+KATEX_DISTS = {"debian": DEBIAN_DIST, "pinned": user_cache_dir() / PINNED_KATEX_VERSION}
+"""The KaTeX that CI installs from Debian and the release qed pins: a page must read well with both."""
+
+
+@pytest.fixture(scope="module", params=sorted(KATEX_DISTS))
+def served(request, built):
+    """The site built with one KaTeX and served over http (KaTeX's fonts are not loaded from file:// pages)."""
+    dist = KATEX_DISTS[request.param]
+    if not (dist / "katex.min.js").is_file():
+        pytest.skip(f"needs KaTeX ({request.param}) in {dist}; .ci/run installs both")
     site, _ = built
-    handler = functools.partial(_QuietHandler, directory=str(site / "public"))
+    output = site.parent / f"public-{request.param}"
+    result = run_qed(site, "-d", str(output), env={**os.environ, ENV_DIST: str(dist)}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    handler = functools.partial(_QuietHandler, directory=str(output))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -185,6 +197,8 @@ LAYOUT_FACTS = """() => {
     if (e.closest('.katex-display, .katex-mathml, pre, .highlight, .qed-table-wrap')) return false;
     return e.getBoundingClientRect().right > width + 1;
   }).map(e => e.tagName + '.' + e.className);
+  const wideTables = [...document.querySelectorAll('main .qed-table-wrap')]
+    .filter(box => box.scrollWidth > box.clientWidth + 1).length;
   const proofs = [...document.querySelectorAll('.qed-proof')];
   return {
     pageWidth: document.documentElement.scrollWidth, width,
@@ -194,7 +208,7 @@ LAYOUT_FACTS = """() => {
     katexFont: document.fonts.check('16px KaTeX_Main'),
     tagged: document.querySelectorAll('.katex-display .tag').length, tagClashes,
     glued: document.querySelectorAll('.math-nobreak, .math-tail').length, strandedPunctuation,
-    wide: wide.slice(0, 5),
+    wide: wide.slice(0, 5), wideTables,
     proofs: proofs.length,
     runInProofs: proofs.filter(p => p.querySelector('p > .qed-proof-head')).length,
     badges: document.querySelectorAll('.qed-badge').length,
@@ -213,6 +227,7 @@ def test_posts_read_well_on_desktop_and_phone(browser, served, width):
             where = f"{path} at {width}px"
             assert facts["pageWidth"] <= width, f"{where}: the page scrolls sideways: {facts['wide']}"
             assert facts["wide"] == [], where
+            assert facts["wideTables"] == 0, f"{where}: a table needs sideways scrolling"
             assert facts["formulas"] > 5 and facts["typeset"] == facts["formulas"], where
             assert facts["errors"] == 0 and facts["katexFont"], where
             assert facts["tagClashes"] == 0, f"{where}: an equation number overlaps its formula"

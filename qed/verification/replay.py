@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from qed.verification.properties import use_hypothesis_defaults
 from qed.verification.resolve import parse_spec
-from qed.verification.worker import ResolveError, load_verifier, prepare_imports, run_trial, use_hypothesis_defaults
+from qed.verification.worker import ResolveError, load_verifier, prepare_imports, run_trial
 
 
 def replay(project_root: Path, verify_spec: str, seed: int, *, out: TextIO | None = None) -> int:

@@ -20,6 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from qed.verification.properties import (
+    PropertyFailed,
+    examples_planned,
+    is_property,
+    run_property,
+    use_hypothesis_defaults,
+)
+
 _OWN_DIR = str(Path(__file__).resolve().parent)
 
 
@@ -68,63 +76,16 @@ def takes_rng(fn: Callable[..., Any]) -> bool:
         return True
 
 
-def is_property(fn: Callable[..., Any]) -> bool:
-    """A Hypothesis test (`@given`): Hypothesis draws the inputs and shrinks a failure to a
-    minimal counterexample, instead of qed running seeded trials."""
-    return bool(getattr(fn, "is_hypothesis_test", False))
-
-
-def use_hypothesis_defaults(root: Path) -> None:
-    """Settings for properties run by qed, loaded before a verifier module is imported (so
-    its own `@settings` start from them): no per-example deadline (shared machines are
-    noisy), no example database, no blob noise in reports, and Hypothesis's own files in
-    qed's cache folder rather than a `.hypothesis/` in the user's site."""
-    try:
-        from hypothesis import settings
-        from hypothesis.configuration import set_hypothesis_home_dir
-    except ImportError:
-        return
-    set_hypothesis_home_dir(str(root / ".qed-cache" / "hypothesis"))
-    settings.register_profile("qed", deadline=None, database=None, print_blob=False)
-    settings.load_profile("qed")
-
-
-def run_property(fn: Callable[..., Any], seed: int, examples: int) -> int:
-    """Run a Hypothesis test with `seed` and up to `examples` examples; returns how many passed."""
-    from hypothesis import seed as with_seed
-    from hypothesis import settings
-
-    settings.register_profile("qed-run", parent=settings.get_profile("qed"), max_examples=examples)
-    settings.load_profile("qed-run")
-    passed = [0]
-
-    def count(observation: Any) -> None:
-        if getattr(observation, "type", None) == "test_case" and getattr(observation, "status", None) == "passed":
-            passed[0] += 1
-
-    try:
-        from hypothesis.internal.observability import add_observability_callback, remove_observability_callback
-    except ImportError:  # an older Hypothesis: report the planned number
-        with_seed(seed)(fn)()
-        return examples
-    add_observability_callback(count)
-    try:
-        with_seed(seed)(fn)()
-    finally:
-        remove_observability_callback(count)
-    return passed[0]
-
-
 def run_trial(fn: Callable[..., Any], seed: int, settings: Any) -> Any:
     """Call the verifier once with `default_rng(seed)` (a property: one Hypothesis run with
     that seed); returns the tolerance log."""
     import numpy as np
 
-    from qed.numeric import DEFAULT_SAMPLES, tolerance_scope
+    from qed.numeric import tolerance_scope
 
     with tolerance_scope(settings) as log:
         if is_property(fn):
-            run_property(fn, seed, settings.samples or DEFAULT_SAMPLES)
+            run_property(fn, seed, settings.samples)
         elif takes_rng(fn):
             fn(np.random.default_rng(seed))
         else:
@@ -133,17 +94,14 @@ def run_trial(fn: Callable[..., Any], seed: int, settings: Any) -> Any:
 
 
 def failure_message(exc: BaseException) -> str:
-    """What went wrong, in one line: the assertion text, or the failing `assert` statement,
-    followed by Hypothesis's shrunk "Falsifying example" when there is one."""
-    text = _assertion_text(exc) if isinstance(exc, AssertionError) else _one_line(exc)
-    examples = [_one_line_note(note) for note in getattr(exc, "__notes__", ()) if "example" in note.lower()]
-    return "; ".join([text, *examples])
-
-
-def _one_line_note(note: str) -> str:
-    """Hypothesis's multi-line `f(\n    x=1.0,\n)` as `f(x=1.0)`."""
-    flat = " ".join(part.strip() for part in note.strip().splitlines())
-    return flat.replace("( ", "(").replace(", )", ")").replace(" )", ")")
+    """What went wrong, in one line: the assertion text, or the failing `assert` statement;
+    for a property, each distinct failure with its shrunk counterexample."""
+    if isinstance(exc, PropertyFailed):
+        parts = [f"{_assertion_text(c.error)}; counterexample: {c.call}" for c in exc.counterexamples]
+        if len(parts) == 1:
+            return parts[0]
+        return f"{len(parts)} distinct failures: " + " | ".join(f"({n}) {p}" for n, p in enumerate(parts, 1))
+    return _assertion_text(exc)
 
 
 def _assertion_text(exc: BaseException) -> str:
@@ -173,6 +131,8 @@ def _short_path(filename: str) -> str:
 
 def _user_traceback(exc: BaseException) -> str:
     """The traceback without qed's own frames, so it starts in the user's verifier."""
+    if isinstance(exc, PropertyFailed):
+        return "\n\n".join(_user_traceback(c.error) for c in exc.counterexamples)
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if not f.filename.startswith(_OWN_DIR) and "importlib" not in f.filename]
     lines = traceback.format_list(frames)
@@ -193,7 +153,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         return {"outcome": "error", "message": str(exc).splitlines()[0], "traceback": str(exc)}
     settings = settings_of(fn)
     prop = is_property(fn)
-    planned = int(job.get("samples") or settings.samples or DEFAULT_SAMPLES) if prop or takes_rng(fn) else 1
+    if prop:
+        planned = examples_planned(fn, job.get("samples") or settings.samples)
+    else:
+        planned = int(job.get("samples") or settings.samples or DEFAULT_SAMPLES) if takes_rng(fn) else 1
     _write_json(Path(job["settings"]), {"timeout": settings.timeout, "samples": planned})
     started = time.perf_counter()
     record: dict[str, Any] = {"outcome": "passed", "samples": planned, "samples_run": 0,
@@ -228,7 +191,7 @@ def _run_property_job(fn: Callable[..., Any], job: dict[str, Any], settings: Any
         with tolerance_scope(settings) as log:
             record["samples_run"] = run_property(fn, seed, planned)
     except (Exception, SystemExit, KeyboardInterrupt) as exc:
-        record.update(outcome="failed" if isinstance(exc, AssertionError) else "error", trial=0, seed=seed,
+        record.update(outcome="failed" if isinstance(exc, PropertyFailed) else "error", trial=0, seed=seed,
                       message=failure_message(exc), traceback=_user_traceback(exc))
         return
     _merge_log(record, log)
