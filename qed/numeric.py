@@ -40,6 +40,7 @@ class VerifierSettings:
     rtol: float | None = None
     atol: float | None = None
     timeout: float | None = None
+    allow_invalid: bool | None = None  # True: NaN made by numpy during a passing trial is not an error
 
     def merged(self, **changes: Any) -> VerifierSettings:
         """These settings with the non-None `changes` applied."""
@@ -64,11 +65,13 @@ def verifier(
     rtol: float | None = None,
     atol: float | None = None,
     timeout: float | None = None,
+    allow_invalid: bool | None = None,
 ) -> Any:
     """Mark a function as a verifier and set how it is run.
 
     `samples`: trials (each with its own seeded generator); `rtol`/`atol`: the default
-    tolerances of `assert_close` inside this verifier; `timeout`: seconds for all trials.
+    tolerances of `assert_close` inside this verifier; `timeout`: seconds for all trials;
+    `allow_invalid`: numpy may produce NaN (0/0, log of a negative...) in a passing trial.
     Usable bare (`@verifier`) or with arguments (`@verifier(samples=20)`).
     """
     if samples is not None and (not isinstance(samples, int) or samples < 1):
@@ -79,7 +82,8 @@ def verifier(
         raise ValueError(f"atol must be >= 0, got {atol!r}")
 
     def decorate(f: F) -> F:
-        merged = settings_of(f).merged(samples=samples, rtol=rtol, atol=atol, timeout=timeout)
+        merged = settings_of(f).merged(samples=samples, rtol=rtol, atol=atol, timeout=timeout,
+                                       allow_invalid=allow_invalid)
         setattr(f, SETTINGS_ATTR, merged)
         return f
 
@@ -128,6 +132,7 @@ class ToleranceLog:
     max_rtol: float | None = None
     max_atol: float | None = None
     comparisons: int = 0
+    failures: list[str] = field(default_factory=list)  # mismatches assert_close raised, caught or not
 
     def record(self, rtol: float, atol: float) -> None:
         self.comparisons += 1
@@ -136,6 +141,11 @@ class ToleranceLog:
 
 
 _ACTIVE_LOG: ContextVar[ToleranceLog | None] = ContextVar("qed_tolerance_log", default=None)
+
+
+def active_log() -> ToleranceLog | None:
+    """The log of the verifier call running now (None outside the runner)."""
+    return _ACTIVE_LOG.get()
 
 
 @contextlib.contextmanager
@@ -176,26 +186,40 @@ def assert_close(
 ) -> None:
     """Raise `AssertionError` unless |actual - expected| <= atol + rtol*|expected| everywhere.
 
-    Tolerances default to the verifier's (`@verifier(rtol=...)`) or else to the dtype's.
-    The message names the worst entry (by how far it exceeds its tolerance), both values
-    and the errors, because "arrays differ" alone sends the reader to a debugger.
+    Tolerances default to the verifier's (`@verifier(rtol=...)`) or else to the dtype's. NaN
+    never matches, not even NaN, unless `equal_nan=True`. The message names the worst entry
+    (by how far it exceeds its tolerance), both values and the errors, because "arrays
+    differ" alone sends the reader to a debugger. A mismatch is recorded before it is
+    raised, so a verifier that catches the `AssertionError` and carries on still fails.
     """
+    problem = _compare(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, what=what)
+    if problem is None:
+        return
+    log = _ACTIVE_LOG.get()
+    if log is not None:
+        log.failures.append(problem)
+    raise AssertionError(problem)
+
+
+def _compare(actual: Any, expected: Any, *, rtol: float | None, atol: float | None, equal_nan: bool,
+             what: str) -> str | None:
+    """What is wrong with `actual` against `expected`, or None when they are close."""
     a = np.asarray(actual)
     e = np.asarray(expected)
     label = f"{what}: " if what else ""
     if a.shape != e.shape:
         if a.ndim and e.ndim:  # only a scalar broadcasts: (3,) vs (3, 1) is a bug, not a match
-            raise AssertionError(f"{label}shape mismatch: actual {a.shape}, expected {e.shape}")
+            return f"{label}shape mismatch: actual {a.shape}, expected {e.shape}"
         a, e = np.broadcast_arrays(a, e)
     rtol, atol = _resolve_tolerance(a, e, rtol, atol)
     log = _ACTIVE_LOG.get()
     if log is not None:
         log.record(rtol, atol)
     if a.size == 0:
-        return
+        return None
     bad, excess = _mismatches(a, e, rtol, atol, equal_nan)
     if not bad.any():
-        return
+        return None
     flat = int(np.argmax(excess))
     index = tuple(int(i) for i in np.unravel_index(flat, a.shape)) if a.ndim else ()
     worst_a, worst_e = a[index], e[index]
@@ -209,7 +233,7 @@ def assert_close(
     ]
     if a.size > 1:
         parts.append(f"{count} of {a.size} entries differ")
-    raise AssertionError("; ".join(parts))
+    return "; ".join(parts)
 
 
 def _mismatches(
@@ -243,12 +267,9 @@ def _resolve_tolerance(
 
 
 def is_close(actual: Any, expected: Any, *, rtol: float | None = None, atol: float | None = None) -> bool:
-    """`assert_close` as a predicate (for verifiers that search for a counterexample)."""
-    try:
-        assert_close(actual, expected, rtol=rtol, atol=atol)
-    except AssertionError:
-        return False
-    return True
+    """`assert_close` as a predicate (for verifiers that search for a counterexample): a False
+    here is an answer, not a failed check."""
+    return _compare(actual, expected, rtol=rtol, atol=atol, equal_nan=False, what="") is None
 
 
 # ---------------------------------------------------------------------------------------

@@ -273,6 +273,10 @@ class _CallLexer:
                 offset,
             ))
             return None
+        if key is not None and any(arg.key == key for arg in call.args):
+            # a second value would silently replace the first (a second verify= on a theorem)
+            self.problems.append(SyntaxProblem(f"argument '{key}' is given twice in shortcode '{call.name}'", offset))
+            return None
         return argument
 
     def read_value(self) -> Value:

@@ -93,6 +93,8 @@ class Claim:
     statement: str = ""  # the raw inner markdown (shown on the verification page)
     samples: int | None = None  # per-claim overrides from the shortcode
     timeout: float | None = None
+    rtol: float | None = None  # default tolerances of assert_close for this claim
+    atol: float | None = None
 
     @property
     def label(self) -> str:
@@ -173,6 +175,8 @@ class PageClaims:
             statement=inner or "",
             samples=self._checked_number("samples", args.get("samples"), int, position),
             timeout=self._checked_number("timeout", args.get("timeout"), float, position),
+            rtol=self._checked_number("rtol", args.get("rtol"), float, position),
+            atol=self._checked_number("atol", args.get("atol"), float, position),
         )
         for used in claim.uses:
             if not ID_RE.match(used):

@@ -625,3 +625,10 @@ def test_mermaid_diagrams_and_loveit_scripts_in_a_built_site(make_site) -> None:
     plain = page(site, "plain/index.html")
     assert plain.find_all("pre", class_="mermaid") == [] and plain.find_all("script") == []
     assert plain.find("div", class_="highlight")
+
+
+def test_a_named_argument_given_twice_is_an_error_at_the_second() -> None:
+    result = expand('{{< admonition type=tip type=warning >}}\nbody\n{{< /admonition >}}')
+    assert len(result.errors) == 1
+    assert result.errors[0].startswith("content/posts/here.md:4:25:")
+    assert "'type' is given twice" in result.errors[0]

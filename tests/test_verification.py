@@ -62,7 +62,7 @@ def test_true_claim_verified_and_false_claim_falsified_with_replay(site: Path) -
     assert f"seed {bad.seed}" in "\n".join(rest)
     assert str(diagnostics.errors[0]).startswith("content/posts/x.md:12: ")
     badge = report.resolve_claim("thm:chain")
-    assert "checked on 20 random samples, rtol 1e-06" in badge and "proved" not in badge
+    assert "checked on 20 random samples, rtol 1e-06, atol 1e-08" in badge and "proved" not in badge
     assert 'href="/verification/verifiers/calculus/#L-9"' in badge
     # the replay command reproduces the failure in a fresh process
     command = bad.replay.split()
@@ -91,7 +91,7 @@ def test_crashes_hangs_and_exceptions_are_contained(site: Path) -> None:
     assert report.verdicts["e"].timeout == 0.5  # the decorator's timeout
     assert "timed out after 1 s" in errors_at(diagnostics, 4)[0]
     assert "TypeError" in errors_at(diagnostics, 6)[0]
-    assert "checked (deterministic)" in report.resolve_claim("h")
+    assert "checked once (deterministic)" in report.resolve_claim("h")
 
 
 def test_dependency_order_and_blocked_propagation(site: Path) -> None:

@@ -1,4 +1,4 @@
-"""`python -m qed.verification replay MODULE:FUNCTION --seed N [--root DIR]`."""
+"""`python -m qed.verification replay MODULE:FUNCTION --seed N [--root DIR] [--samples N --rtol R --atol A]`."""
 
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("spec", help="module:function, as in verify=")
     run.add_argument("--seed", type=int, required=True)
     run.add_argument("--root", type=Path, default=Path("."), help="the site folder (holds verifiers/)")
+    run.add_argument("--samples", type=int, help="the claim's samples= (a property's number of examples)")
+    run.add_argument("--rtol", type=float, help="the claim's rtol=")
+    run.add_argument("--atol", type=float, help="the claim's atol=")
     args = parser.parse_args(argv)
-    return replay(args.root, args.spec, args.seed)
+    return replay(args.root, args.spec, args.seed, samples=args.samples, rtol=args.rtol, atol=args.atol)
 
 
 if __name__ == "__main__":

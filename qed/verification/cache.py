@@ -1,10 +1,14 @@
 """Verification results on disk, keyed on everything that can change a verdict.
 
-The key hashes the claim id (seeds derive from it), the verifier spec, per-claim
-settings, `expect`, the source of the verifier's module and of every local module it
-imports (transitively), and the Python and numpy versions. Prose edits change none of
-these, so they re-run nothing; editing a helper module does. Only settled outcomes
-(passed, failed) are stored: errors and timeouts run again next time.
+The key hashes the claim id (seeds derive from it), the verifier spec, the claim's
+settings (`samples`, `timeout`, `rtol`, `atol`, `expect`), the source of the verifier's
+module and of the local modules it imports (found statically, transitively), the versions
+of Python, numpy, Hypothesis and qed with the source of qed's verifier-side code, and the
+interpreter flags workers run with. Each entry also lists the digest of every file the
+worker saw the verifier read (modules imported at run time, however, and data files
+opened); an entry is reused only while all of them are unchanged. Entries are JSON with a
+checksum: one that fails it is ignored. Prose edits change none of this, so they re-run
+nothing. Only settled outcomes (passed, failed) are stored: errors and timeouts run again.
 """
 
 from __future__ import annotations
@@ -18,14 +22,27 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-CACHE_FORMAT = "qed-verification-1"
+from qed.verification.inputs import QED_PACKAGE, file_digest, unchanged
+
+CACHE_FORMAT = "qed-verification-2"
+_QED_VERIFIER_CODE = ("numeric.py", "verification/worker.py", "verification/contract.py",
+                      "verification/properties.py", "verification/inputs.py")
+"""qed's own code that runs inside a worker: a change to it can change a verdict."""
 
 
 def environment_fingerprint() -> dict[str, str]:
-    """Versions that change results: Python, numpy, and Hypothesis (which draws a property's
-    examples), read without importing them."""
+    """What changes results besides the site: Python, numpy, Hypothesis (which draws a
+    property's examples) and qed, read without importing them; the flags workers run with."""
+    code = hashlib.sha256("".join(file_digest(QED_PACKAGE / name) for name in _QED_VERIFIER_CODE).encode())
     return {"python": sys.version.split()[0], "numpy": _version("numpy"), "hypothesis": _version("hypothesis"),
-            "format": CACHE_FORMAT}
+            "qed": _version("qed"), "qed_code": code.hexdigest(), "flags": _worker_flags(), "format": CACHE_FORMAT}
+
+
+def _worker_flags() -> str:
+    """The interpreter flags of a worker: never -O (runner.worker_command drops it, and the
+    worker refuses to run optimised); the flags that carry over from this interpreter."""
+    flags = sys.flags
+    return f"optimize=0 utf8_mode={flags.utf8_mode} dev_mode={int(flags.dev_mode)} int_max={flags.int_max_str_digits}"
 
 
 def _version(package: str) -> str:
@@ -61,16 +78,29 @@ class VerdictCache:
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
-    def load(self, key: str) -> dict[str, Any] | None:
+    def load(self, key: str, project_root: Path) -> dict[str, Any] | None:
+        """The record stored under `key`, if its checksum holds and every file it read is unchanged."""
         try:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) and data.get("key") == key else None
+        if not isinstance(data, dict) or data.get("key") != key or data.get("checksum") != _checksum(data):
+            return None
+        record = data.get("record")
+        inputs = record.get("inputs") if isinstance(record, dict) else None
+        if not isinstance(inputs, dict) or not unchanged(inputs, project_root):
+            return None
+        return record
 
     def store(self, key: str, record: dict[str, Any]) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({**record, "key": key}), encoding="utf-8")
+        entry = {"key": key, "record": record}
+        tmp.write_text(json.dumps({**entry, "checksum": _checksum(entry)}), encoding="utf-8")
         os.replace(tmp, path)
+
+
+def _checksum(entry: dict[str, Any]) -> str:
+    blob = json.dumps({"key": entry.get("key"), "record": entry.get("record")}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()

@@ -62,8 +62,10 @@ class Verdict:
     blocked_by: tuple[str, ...] = ()
     timeout: float | None = None
     replay: str = ""  # command that re-runs the failing trial
-    method: str = "random"  # "random": seeded trials; "hypothesis": examples drawn (and shrunk) by Hypothesis
+    method: str = "random"  # "random": seeded trials; "deterministic": one call that drew nothing;
+    # "hypothesis": examples drawn (and shrunk) by Hypothesis
     source_url: str = ""  # verifier source page (with #L-line)
+    reported: bool = False  # its error is already in the diagnostics (a `uses` problem)
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qed.verification.contract import ContractError, checked_call
+
 _VALUE_CHARS = 400  # one argument's repr, at most, in a one-line message
 
 
@@ -67,9 +69,11 @@ class PropertyFailed(Exception):
 
 @dataclass
 class _Recorder:
-    """Wraps the property's inner test: counts calls that returned and remembers each raising call."""
+    """Wraps the property's inner test: each example runs under the verifier contract; counts
+    the examples that passed and remembers the call of each that raised."""
 
     inner: Callable[..., Any]
+    allow_invalid: bool
     passed: int = 0
     raised: list[tuple[BaseException, str]] = field(default_factory=list)
 
@@ -77,14 +81,13 @@ class _Recorder:
         """The inner test, recorded; it keeps the test's name and signature, which Hypothesis reads."""
 
         @functools.wraps(self.inner)
-        def recorded(*args: Any, **kwargs: Any) -> Any:
+        def recorded(*args: Any, **kwargs: Any) -> None:
             try:
-                result = self.inner(*args, **kwargs)
+                checked_call(self.inner, args, kwargs, allow_invalid=self.allow_invalid)
             except BaseException as exc:
                 self.raised.append((exc, describe_call(self.inner, args, kwargs)))
                 raise
             self.passed += 1
-            return result
 
         return recorded
 
@@ -96,17 +99,18 @@ class _Recorder:
         return self.raised[-1][1] if self.raised else ""
 
 
-def run_property(fn: Callable[..., Any], seed: int, samples: int | None) -> int:
+def run_property(fn: Callable[..., Any], seed: int, samples: int | None, *, allow_invalid: bool = False) -> int:
     """Run `fn` with `seed` and `samples` examples (None: the property's own setting).
 
     Returns how many examples passed; raises `PropertyFailed` when Hypothesis reports failures
-    (each with its shrunk call), or whatever Hypothesis raised for a broken property.
+    (each with its shrunk call), `ContractError` when no example ran, or whatever Hypothesis
+    raised for a broken property.
     """
     from hypothesis import seed as with_seed
     from hypothesis import settings
 
     handle = fn.hypothesis  # type: ignore[attr-defined]
-    recorder = _Recorder(handle.inner_test)
+    recorder = _Recorder(handle.inner_test, allow_invalid)
     handle.inner_test = recorder.wrapper()
     fn._hypothesis_internal_use_settings = settings(  # type: ignore[attr-defined]
         parent=_settings_of(fn), max_examples=examples_planned(fn, samples), database=None, print_blob=False)
@@ -115,11 +119,20 @@ def run_property(fn: Callable[..., Any], seed: int, samples: int | None) -> int:
     except BaseException as raised:
         failures = _distinct_failures(raised)
         if not recorder.raised or not any(isinstance(f, AssertionError) for f in failures):
-            raise
+            raise _with_call(raised, recorder) from None
         raise PropertyFailed([Counterexample(f, recorder.call_of(f)) for f in failures], raised) from None
     finally:
         handle.inner_test = recorder.inner
+    if recorder.passed == 0:
+        raise ContractError("Hypothesis ran no example (every input was rejected, or no phase generates any)")
     return recorder.passed
+
+
+def _with_call(raised: BaseException, recorder: _Recorder) -> BaseException:
+    """A contract error names the example it happened in."""
+    if isinstance(raised, ContractError) and recorder.raised:
+        return ContractError(f"{raised} (in example {recorder.call_of(raised)})")
+    return raised
 
 
 def _settings_of(fn: Callable[..., Any]) -> Any:

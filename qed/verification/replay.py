@@ -1,49 +1,44 @@
-"""Re-running one trial of a verifier with a given seed, in this process, with a full traceback.
+"""Re-running one trial of a verifier with a given seed, with a full traceback.
 
-This is what the "replay:" line of a failure runs; it uses the worker's own `run_trial`,
-so the generator, tolerances and call are exactly those of the failing trial.
+This is what the "replay:" line of a failure runs. It starts a worker process exactly as the
+build does (same environment, same interpreter flags, same job: the claim's samples and
+tolerances), in replay mode, so the generator, settings and call, and for a Hypothesis
+property the counterexample, are those the build saw.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
-import traceback
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from qed.verification.properties import use_hypothesis_defaults
 from qed.verification.resolve import parse_spec
-from qed.verification.worker import ResolveError, load_verifier, prepare_imports, run_trial
+from qed.verification.runner import worker_command, worker_environment
 
 
-def replay(project_root: Path, verify_spec: str, seed: int, *, out: TextIO | None = None) -> int:
-    """Run `verify_spec` once with `default_rng(seed)`: 0 if it passes, 1 if it fails, 2 if unresolvable."""
-    from qed.numeric import settings_of
-
+def replay(project_root: Path, verify_spec: str, seed: int, *, out: TextIO | None = None,
+           samples: int | None = None, rtol: float | None = None, atol: float | None = None) -> int:
+    """Run `verify_spec` once with `seed`: 0 if it passes, 1 if it fails, 2 if unresolvable."""
     out = out or sys.stderr
     try:
         module, function = parse_spec(verify_spec)
     except ValueError as exc:
         print(f"error: {exc}", file=out)
         return 2
-    prepare_imports(Path(project_root).resolve())
-    use_hypothesis_defaults(Path(project_root).resolve())
-    try:
-        fn = load_verifier(module, function)
-    except ResolveError as exc:
-        print(f"error: {exc}", file=out)
-        return 2
-    try:
-        run_trial(fn, seed, settings_of(fn))
-    except BaseException as exc:  # the point is to show whatever the verifier raised
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        traceback.print_exception(exc, file=out)
-        print(f"\n{module}:{function} FAILED with seed {seed}", file=out)
-        return 1
-    print(f"{module}:{function} passed with seed {seed}", file=out)
-    return 0
+    root = Path(project_root).resolve()
+    job: dict[str, Any] = {"root": str(root), "module": module, "function": function, "seed": seed,
+                           "samples": samples, "rtol": rtol, "atol": atol}
+    with tempfile.TemporaryDirectory(prefix="qed-replay-") as tmp:
+        path = Path(tmp) / "job.json"
+        path.write_text(json.dumps(job), encoding="utf-8")
+        done = subprocess.run(worker_command("--replay", path), cwd=root, env=worker_environment(),
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    out.write(done.stdout + done.stderr)
+    return done.returncode if done.returncode in (0, 1, 2) else 1
 
 
 def replay_claim(claims: Iterable[object], claim_id: str, seed: int, project_root: Path) -> int:
@@ -54,6 +49,7 @@ def replay_claim(claims: Iterable[object], claim_id: str, seed: int, project_roo
             if not spec:
                 print(f"error: {claim_id} names no verifier", file=sys.stderr)
                 return 2
-            return replay(project_root, spec, seed)
+            return replay(project_root, spec, seed, samples=getattr(claim, "samples", None),
+                          rtol=getattr(claim, "rtol", None), atol=getattr(claim, "atol", None))
     print(f"error: no claim with id '{claim_id}'", file=sys.stderr)
     return 2

@@ -74,7 +74,31 @@ def resolve(spec: str, project_root: Path) -> VerifierRef:
     line = _definition_line(tree, function)
     if line is None:
         raise ValueError(f"verify='{spec}': {_rel(path, project_root)} has no function '{function}'")
+    if any(isinstance(n, ast.ClassDef) and n.name == function for n in tree.body):
+        raise ValueError(f"verify='{spec}': '{function}' is a class in {_rel(path, project_root)}; "
+                         "verify= must name a function")
+    for source in local_imports(path, project_root):
+        _refuse_vacuous_asserts(source, project_root, spec)
     return VerifierRef(spec, module, function, path, line)
+
+
+def _refuse_vacuous_asserts(path: Path, project_root: Path, spec: str) -> None:
+    """`assert (x, "msg")` asserts a non-empty tuple, which is always true: the check it was
+    meant to make never runs (Python only warns, and not when bytecode is cached)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, OSError, UnicodeDecodeError):
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert) and _always_true(node.test):
+            raise ValueError(f"verify='{spec}': {_rel(path, project_root)}:{node.lineno}: this assert can never "
+                             "fail (it asserts a tuple or a constant); write `assert condition, \"message\"`")
+
+
+def _always_true(test: ast.expr) -> bool:
+    if isinstance(test, ast.Tuple):
+        return bool(test.elts)
+    return isinstance(test, ast.Constant) and bool(test.value) and not isinstance(test.value, bool)
 
 
 def _definition_line(tree: ast.Module, name: str) -> int | None:

@@ -28,6 +28,7 @@ from qed.verification.resolve import VerifierRef
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                 "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")
+_UNSAFE_VARS = ("PYTHONOPTIMIZE", "PYTHONINSPECT", "PYTHONSTARTUP")
 _POLL_SECONDS = 0.01
 _LOG_TAIL = 2000
 
@@ -126,11 +127,12 @@ class Scheduler:
         workdir = Path(tempfile.mkdtemp(dir=tmp))
         job = {"root": str(self.project_root.resolve()), "module": task.ref.module,
                "function": task.ref.function, "claim": task.claim.key, "samples": task.claim.samples,
+               "rtol": task.claim.rtol, "atol": task.claim.atol,
                "result": str(workdir / "result.json"), "settings": str(workdir / "settings.json")}
         (workdir / "job.json").write_text(json.dumps(job), encoding="utf-8")
         with open(workdir / "output.log", "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "qed.verification.worker", str(workdir / "job.json")],
+                worker_command(workdir / "job.json"),
                 cwd=self.project_root, env=worker_environment(), stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=os.name == "posix")
         limit = task.timeout if task.timeout is not None else task.default_timeout
@@ -183,9 +185,15 @@ class Scheduler:
         waiting.clear()
 
 
+def worker_command(*args: str | Path) -> list[str]:
+    """The worker's command line: this Python, never with -O (assertions are how verifiers fail)."""
+    return [sys.executable, "-m", "qed.verification.worker", *map(str, args)]
+
+
 def worker_environment() -> dict[str, str]:
-    """The parent's environment with BLAS/OpenMP threads pinned and qed importable."""
-    env = dict(os.environ)
+    """The parent's environment with BLAS/OpenMP threads pinned, qed importable, and nothing
+    that turns assertions off (PYTHONOPTIMIZE)."""
+    env = {k: v for k, v in os.environ.items() if k not in _UNSAFE_VARS}
     for name in _THREAD_VARS:
         env[name] = "1"
     paths = [_PACKAGE_PARENT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]

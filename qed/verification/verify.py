@@ -66,7 +66,7 @@ def verify_claims(
 
     def lookup(task: Task) -> Verdict | None:
         nonlocal cached_count
-        record = None if options.refresh else cache.load(task.cache_key)
+        record = None if options.refresh else cache.load(task.cache_key, project_root)
         if record is None:
             return None
         cached_count += 1
@@ -88,7 +88,7 @@ def verify_claims(
         if ref is not None:
             verdict.source_url = _source_url(claim, ref)
             if verdict.seed is not None:
-                verdict.replay = replay_command(project_root, ref, verdict.seed)
+                verdict.replay = replay_command(project_root, ref, verdict.seed, claim)
         _report(claim, verdict, options, diagnostics)
     report = VerificationReport(claims=claims, verdicts=verdicts, refs=refs, project_root=project_root,
                                 ran=len(tasks) - cached_count - _count(verdicts, tasks, BLOCKED),
@@ -113,18 +113,25 @@ def _count(verdicts: dict[str, Verdict], tasks: list[Task], status: str) -> int:
 
 def _check_links(claims: list[Claim], by_key: dict[str, Claim], verdicts: dict[str, Verdict],
                  diagnostics: Diagnostics) -> None:
-    """Unknown `uses` targets are errors; so is a cycle (every claim on it gets an error)."""
+    """`uses` must name known claims that may be built on: not the claim itself, not a claim
+    marked expect=false (known false), and not a cycle. Each such claim gets an error verdict
+    (so every report shows it) and one error at its line."""
+    problems: dict[str, str] = {}
     for claim in claims:
         for used in claim.uses:
             if used == claim.key:
-                diagnostics.error(f"{claim.display} uses itself", claim.location)
+                problems.setdefault(claim.key, "uses itself")
             elif used not in by_key:
                 diagnostics.error(f"{claim.display} uses unknown id '{used}'", claim.location)
+            elif by_key[used].expect_false:
+                problems.setdefault(claim.key, f"uses {used}, which is marked expect=false (known to be false); "
+                                               "nothing may be built on it")
     for key in _cycle_members(claims, by_key):
+        problems.setdefault(key, "its `uses` form a cycle")
+    for key, message in problems.items():
         claim = by_key[key]
-        message = "its `uses` form a cycle"
         diagnostics.error(f"{claim.display}: {message}", claim.location)
-        verdicts[key] = Verdict(key, ERROR, message=message)
+        verdicts[key] = Verdict(key, ERROR, message=message, reported=True)
 
 
 def _cycle_members(claims: list[Claim], by_key: dict[str, Claim]) -> set[str]:
@@ -163,7 +170,8 @@ def _plan(claims: list[Claim], refs: dict[str, VerifierRef], verdicts: dict[str,
         sources = source_digest(local_imports(ref.path, project_root), project_root)
         key = VerdictCache(Path()).key({
             "claim": claim.key, "module": ref.module, "function": ref.function,
-            "samples": claim.samples, "sources": sources, "env": env})
+            "samples": claim.samples, "timeout": claim.timeout, "rtol": claim.rtol, "atol": claim.atol,
+            "expect_false": claim.expect_false, "sources": sources, "env": env})
         deps = tuple(d for d in claim.uses if d in by_key and d != claim.key)
         tasks.append(Task(claim, ref, key, claim.timeout,
                           options.timeout or DEFAULT_TIMEOUT, deps))
@@ -202,8 +210,8 @@ def _report(claim: Claim, verdict: Verdict, options: VerifyOptions, diagnostics:
     if verdict.status == FALSIFIED:
         diagnostics.error(f"{claim.display} is false: {verdict.message}{tail}", claim.location)
     elif verdict.status == ERROR:
-        if "cycle" in verdict.message:
-            return  # already reported by _check_links
+        if verdict.reported:
+            return
         if verdict.message.startswith(("verify=", "marked expect=false")):
             diagnostics.error(f"{claim.display}: {verdict.message}{tail}", claim.location)
         else:
@@ -228,9 +236,14 @@ def _source_url(claim: Claim, ref: VerifierRef) -> str:
     return f"{claim.base_path}verification/verifiers/{ref.module}/{anchor}"
 
 
-def replay_command(project_root: Path, ref: VerifierRef, seed: int) -> str:
-    """The shell command that re-runs exactly one trial (run it from the current directory)."""
+def replay_command(project_root: Path, ref: VerifierRef, seed: int, claim: Claim | None = None) -> str:
+    """The shell command that re-runs exactly one trial (run it from the current directory),
+    with the claim's own settings, which change what a trial (or a property's run) does."""
     args = ["python", "-m", "qed.verification", "replay", f"{ref.module}:{ref.function}", "--seed", str(seed)]
+    for name in ("samples", "rtol", "atol"):
+        value = getattr(claim, name, None)
+        if value is not None:
+            args += [f"--{name}", f"{value:g}" if isinstance(value, float) else str(value)]
     try:
         here = Path.cwd().resolve()
     except OSError:

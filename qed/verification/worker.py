@@ -1,25 +1,28 @@
 """The child side: import one verifier and run its trials, in a process of its own.
 
-Runs as `python -m qed.verification.worker JOB.json`. Everything the parent needs is
-written to files named in the job (never to stdout, which the verifier may print to), so
-a crash, a hang or stray output can only cost this one claim. `run_trial` is shared with
-`replay`, so a replayed seed runs exactly what the failing trial ran.
+Runs as `python -m qed.verification.worker JOB.json` (or `--replay JOB.json`). Everything
+the parent needs is written to files named in the job (never to stdout, which the verifier
+may print to), so a crash, a hang or stray output can only cost this one claim. A replay runs
+the same code with the same job, so it reproduces exactly what the build saw.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
-import inspect
 import json
 import os
+import random
 import sys
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qed.verification.contract import ContractError, check_callable, checked_call
+from qed.verification.inputs import InputRecorder, digests
 from qed.verification.properties import (
     PropertyFailed,
     examples_planned,
@@ -29,6 +32,7 @@ from qed.verification.properties import (
 )
 
 _OWN_DIR = str(Path(__file__).resolve().parent)
+_CAUGHT = (Exception, SystemExit, KeyboardInterrupt)
 
 
 class ResolveError(Exception):
@@ -60,37 +64,60 @@ def load_verifier(module: str, function: str) -> Callable[..., Any]:
         raise ResolveError(f"importing '{module}' failed: {_one_line(exc)}") from None
     except BaseException as exc:
         raise ResolveError(f"importing '{module}' failed: {_one_line(exc)}\n{_user_traceback(exc)}") from None
-    fn = getattr(mod, function, None)
-    if fn is None:
+    if not hasattr(mod, function):
         raise ResolveError(f"module '{module}' has no function '{function}'")
-    if not callable(fn):
-        raise ResolveError(f"'{module}:{function}' is not a function")
-    return fn
+    try:
+        check_callable(getattr(mod, function), f"{module}:{function}")
+    except ContractError as exc:
+        raise ResolveError(str(exc)) from None
+    return getattr(mod, function)
 
 
 def takes_rng(fn: Callable[..., Any]) -> bool:
     """A verifier without parameters is deterministic: it runs once, with no generator."""
+    import inspect
+
     try:
         return bool(inspect.signature(fn).parameters)
     except (TypeError, ValueError):
         return True
 
 
-def run_trial(fn: Callable[..., Any], seed: int, settings: Any) -> Any:
-    """Call the verifier once with `default_rng(seed)` (a property: one Hypothesis run with
-    that seed); returns the tolerance log."""
+@dataclass(frozen=True)
+class TrialResult:
+    """A trial that passed: the tolerances it used, and whether it drew any random input."""
+
+    log: Any  # qed.numeric.ToleranceLog
+    drew: bool
+    examples: int = 1  # a property: the examples Hypothesis ran that passed
+
+
+def run_trial(fn: Callable[..., Any], seed: int, settings: Any, samples: int | None = None) -> TrialResult:
+    """One call under the contract: `fn(default_rng(seed))`, the global generators of numpy and
+    `random` seeded alike (a property: one Hypothesis run with that seed and `samples`)."""
     import numpy as np
 
     from qed.numeric import tolerance_scope
 
+    allow_invalid = bool(settings.allow_invalid)
     with tolerance_scope(settings) as log:
         if is_property(fn):
-            run_property(fn, seed, settings.samples)
-        elif takes_rng(fn):
-            fn(np.random.default_rng(seed))
-        else:
-            fn()
-    return log
+            passed = run_property(fn, seed, samples, allow_invalid=allow_invalid)
+            return TrialResult(log, drew=True, examples=passed)
+        np.random.seed(seed)
+        random.seed(seed)
+        rng = np.random.default_rng(seed)
+        before = _random_state(rng)
+        checked_call(fn, (rng,) if takes_rng(fn) else (), {}, allow_invalid=allow_invalid)
+        return TrialResult(log, drew=_random_state(rng) != before)
+
+
+def _random_state(rng: Any) -> tuple[Any, ...]:
+    """Everything a verifier could draw from: its generator, numpy's global one, `random`'s."""
+    import numpy as np
+
+    legacy = np.random.get_state(legacy=True)
+    return (repr(rng.bit_generator.state), legacy[1].tobytes(), legacy[2:], random.getstate())
 
 
 def failure_message(exc: BaseException) -> str:
@@ -101,6 +128,8 @@ def failure_message(exc: BaseException) -> str:
         if len(parts) == 1:
             return parts[0]
         return f"{len(parts)} distinct failures: " + " | ".join(f"({n}) {p}" for n, p in enumerate(parts, 1))
+    if isinstance(exc, ContractError):
+        return str(exc)
     return _assertion_text(exc)
 
 
@@ -141,60 +170,67 @@ def _user_traceback(exc: BaseException) -> str:
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Run all trials of one claim; returns the result record the parent reads."""
-    from qed.numeric import DEFAULT_SAMPLES, settings_of
-
+    """Run all trials of one claim; returns the result record the parent reads, with the
+    digests of every user file the verifier read (its cache entry's inputs)."""
     root = Path(job["root"])
+    recorder = InputRecorder(ignored=(str(Path(job["result"]).parent), str(root / ".qed-cache")))
+    recorder.start()
+    record = _run_claim(job, root)
+    record["inputs"] = digests(recorder.files(), root)
+    return record
+
+
+def _run_claim(job: dict[str, Any], root: Path) -> dict[str, Any]:
+    from qed.numeric import DEFAULT_SAMPLES
+
+    if sys.flags.optimize:
+        return {"outcome": "error", "message": "Python runs with assertions off (-O or PYTHONOPTIMIZE); "
+                "qed's workers must run without it"}
+    prepared = _prepare(job, root)
+    if isinstance(prepared, dict):
+        return prepared
+    fn, settings = prepared
+    prop = is_property(fn)
+    if prop:
+        planned = examples_planned(fn, settings.samples)
+    else:
+        planned = int(settings.samples or DEFAULT_SAMPLES) if takes_rng(fn) else 1
+    _write_json(Path(job["settings"]), {"timeout": settings.timeout, "samples": planned})
+    started = time.perf_counter()
+    record: dict[str, Any] = {"outcome": "passed", "samples": planned, "samples_run": 0, "rtol": None,
+                              "atol": None, "comparisons": 0, "method": "hypothesis" if prop else "random"}
+    trials = [trial_seed(job["claim"], 0)] if prop else [trial_seed(job["claim"], t) for t in range(planned)]
+    for trial, seed in enumerate(trials):
+        try:
+            result = run_trial(fn, seed, settings, settings.samples)
+        except _CAUGHT as exc:
+            failed = isinstance(exc, (AssertionError, PropertyFailed))
+            record.update(outcome="failed" if failed else "error", trial=trial,
+                          seed=seed if prop or takes_rng(fn) else None,
+                          message=failure_message(exc), traceback=_user_traceback(exc))
+            break
+        _merge_log(record, result.log)
+        record["samples_run"] = result.examples if prop else trial + 1
+        if not result.drew:  # the same call again would check the same thing
+            record.update(method="deterministic", samples=1, samples_run=1)
+            break
+    record["seconds"] = time.perf_counter() - started
+    return record
+
+
+def _prepare(job: dict[str, Any], root: Path) -> tuple[Callable[..., Any], Any] | dict[str, Any]:
+    """The verifier and its settings (the claim's samples/rtol/atol over the decorator's), or
+    the error record when it cannot be loaded."""
+    from qed.numeric import settings_of
+
     prepare_imports(root)
     use_hypothesis_defaults(root)
     try:
         fn = load_verifier(job["module"], job["function"])
     except ResolveError as exc:
         return {"outcome": "error", "message": str(exc).splitlines()[0], "traceback": str(exc)}
-    settings = settings_of(fn)
-    prop = is_property(fn)
-    if prop:
-        planned = examples_planned(fn, job.get("samples") or settings.samples)
-    else:
-        planned = int(job.get("samples") or settings.samples or DEFAULT_SAMPLES) if takes_rng(fn) else 1
-    _write_json(Path(job["settings"]), {"timeout": settings.timeout, "samples": planned})
-    started = time.perf_counter()
-    record: dict[str, Any] = {"outcome": "passed", "samples": planned, "samples_run": 0,
-                              "rtol": None, "atol": None, "comparisons": 0,
-                              "method": "hypothesis" if prop else "random"}
-    if prop:
-        _run_property_job(fn, job, settings, planned, record)
-        record["seconds"] = time.perf_counter() - started
-        return record
-    for trial in range(planned):
-        seed = trial_seed(job["claim"], trial)
-        try:
-            log = run_trial(fn, seed, settings)
-        except (Exception, SystemExit, KeyboardInterrupt) as exc:
-            record.update(outcome="failed" if isinstance(exc, AssertionError) else "error",
-                          trial=trial, seed=seed if takes_rng(fn) else None,
-                          message=failure_message(exc), traceback=_user_traceback(exc))
-            break
-        record["samples_run"] = trial + 1
-        _merge_log(record, log)
-    record["seconds"] = time.perf_counter() - started
-    return record
-
-
-def _run_property_job(fn: Callable[..., Any], job: dict[str, Any], settings: Any, planned: int,
-                      record: dict[str, Any]) -> None:
-    """A property is one Hypothesis run seeded from the claim; its failure is already shrunk."""
-    from qed.numeric import tolerance_scope
-
-    seed = trial_seed(job["claim"], 0)
-    try:
-        with tolerance_scope(settings) as log:
-            record["samples_run"] = run_property(fn, seed, planned)
-    except (Exception, SystemExit, KeyboardInterrupt) as exc:
-        record.update(outcome="failed" if isinstance(exc, PropertyFailed) else "error", trial=0, seed=seed,
-                      message=failure_message(exc), traceback=_user_traceback(exc))
-        return
-    _merge_log(record, log)
+    settings = settings_of(fn).merged(samples=job.get("samples"), rtol=job.get("rtol"), atol=job.get("atol"))
+    return fn, settings
 
 
 def _merge_log(record: dict[str, Any], log: Any) -> None:
@@ -202,6 +238,27 @@ def _merge_log(record: dict[str, Any], log: Any) -> None:
     for key, value in (("rtol", log.max_rtol), ("atol", log.max_atol)):
         if value is not None:
             record[key] = value if record[key] is None else max(record[key], value)
+
+
+def replay_job(job: dict[str, Any], seed: int) -> int:
+    """Run one trial (a property: one Hypothesis run) with `seed` as the build ran it, and print
+    the full traceback of a failure: 0 if it passes, 1 if it fails, 2 if it cannot run."""
+    root = Path(job["root"])
+    prepared = _prepare(job, root)
+    if isinstance(prepared, dict):
+        print(f"error: {prepared['message']}", file=sys.stderr)
+        return 2
+    fn, settings = prepared
+    name = f"{job['module']}:{job['function']}"
+    try:
+        run_trial(fn, seed, settings, settings.samples)
+    except _CAUGHT as exc:
+        for error in [c.error for c in exc.counterexamples] if isinstance(exc, PropertyFailed) else [exc]:
+            traceback.print_exception(error, file=sys.stderr)
+        print(f"\n{name} FAILED with seed {seed}: {failure_message(exc)}", file=sys.stderr)
+        return 1
+    print(f"{name} passed with seed {seed}", file=sys.stderr)
+    return 0
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -213,6 +270,9 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[0] == "--replay":
+        job = json.loads(Path(args[1]).read_text(encoding="utf-8"))
+        return replay_job(job, int(job["seed"]))
     job = json.loads(Path(args[0]).read_text(encoding="utf-8"))
     result = run_job(job)
     _write_json(Path(job["result"]), result)
