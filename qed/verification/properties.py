@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import unittest
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,8 @@ def run_property(fn: Callable[..., Any], seed: int, samples: int | None, *, allo
         parent=_settings_of(fn), max_examples=examples_planned(fn, samples), database=None, print_blob=False)
     try:
         with_seed(seed)(fn)()
+    except unittest.SkipTest:  # Hypothesis's way of saying it was told to run nothing
+        raise ContractError("Hypothesis ran no example (its settings generate none)") from None
     except BaseException as raised:
         failures = _distinct_failures(raised)
         if not recorder.raised or not any(isinstance(f, AssertionError) for f in failures):
