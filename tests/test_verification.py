@@ -228,9 +228,13 @@ def test_hypothesis_properties_are_checked_and_their_counterexamples_shrunk(site
 
 def test_a_property_runs_the_examples_its_claim_asks_for(site: Path) -> None:
     claims = [claim("thm:few", "properties:norm_is_dot_product", 3, samples=7),
-              claim("thm:many", "properties:norm_is_dot_product", 4, samples=230)]
+              claim("thm:many", "properties:norm_is_dot_product", 4, samples=230),
+              claim("thm:decorated", "properties:nine_examples", 5)]
     report, _ = run(site, claims)
     few, many = report.verdicts["thm:few"], report.verdicts["thm:many"]
+    decorated = report.verdicts["thm:decorated"]
+    assert (decorated.status, decorated.samples, decorated.samples_run) == ("verified", 9, 9)
+    assert {row["key"]: row["samples_run"] for row in report.rows()}["thm:decorated"] == 9
     assert (few.status, few.samples, few.samples_run) == ("verified", 7, 7)
     assert (many.status, many.samples, many.samples_run) == ("verified", 230, 230)
     assert "checked on 7 examples" in report.resolve_claim("thm:few")
