@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from qed.codemap import CodeMap
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import CLOSE, OPEN, marker
 
@@ -49,8 +50,6 @@ _DEFINITION_RE = re.compile(r"\\(?:[gex]?def|(?:re|provide)?newcommand|renewcomm
 _DOUBLE_ESCAPE_RE = re.compile(r"\\\\[{}_,;!|#%&]")
 _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _UNESCAPE_RE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
-_FENCE_RE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
-_LIST_ITEM_RE = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 _MACRO_NAME_RE = re.compile(r"\\(?:[A-Za-z]+|.)\Z")
 _NEWLINE_RE = re.compile("\n")
 # punctuation, or a hyphenated suffix as in "$i$-th" or "$n$-dimensional"
@@ -285,7 +284,7 @@ class _Scanner:
         self.origin = origin
         self.mode = mode
         self.out: list[str] = []
-        self.code = _code_block_ranges(text)
+        self.code = CodeMap.of(text).block_ranges()
         self.added_labels = False
         self._line_starts = [0] + [m.end() for m in _NEWLINE_RE.finditer(text)]
 
@@ -445,46 +444,6 @@ def _blank_line_follows(text: str, newline: int) -> bool:
     nxt = text.find("\n", newline + 1)
     line = text[newline + 1: nxt if nxt != -1 else len(text)]
     return not line.strip()
-
-
-def _code_block_ranges(text: str) -> list[tuple[int, int]]:
-    """Offsets of fenced and indented code blocks: math is never looked for inside them."""
-    ranges: list[tuple[int, int]] = []
-    fence: tuple[str, int] | None = None
-    fence_start = 0
-    offset = 0
-    previous_blank, in_list, in_indented = True, False, False
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if fence is not None:
-            close = _FENCE_RE.match(line)
-            if close and close.group(2)[0] == fence[0] and len(close.group(2)) >= fence[1] and \
-                    not line[close.end():].strip():
-                ranges.append((fence_start, offset + len(line)))
-                fence = None
-            offset += len(line)
-            continue
-        opening = _FENCE_RE.match(line)
-        indented = line.startswith(("    ", "\t")) and bool(stripped)
-        if opening and not (opening.group(2)[0] == "`" and "`" in line[opening.end():]):
-            fence, fence_start = (opening.group(2)[0], len(opening.group(2))), offset
-        elif indented and not in_list and (previous_blank or in_indented):
-            if in_indented and ranges and ranges[-1][1] >= offset - 1:
-                ranges[-1] = (ranges[-1][0], offset + len(line))
-            else:
-                ranges.append((offset, offset + len(line)))
-            in_indented = True
-        elif stripped:
-            in_indented = False
-            if _LIST_ITEM_RE.match(line):
-                in_list = True
-            elif previous_blank and not line[:1].isspace():
-                in_list = False
-        offset += len(line)
-        previous_blank = not stripped
-    if fence is not None:
-        ranges.append((fence_start, len(text)))
-    return ranges
 
 
 def commonmark_unescape(tex: str) -> str:

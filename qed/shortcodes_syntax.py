@@ -10,14 +10,12 @@ sites write exactly that inside code blocks to show a call.
 
 from __future__ import annotations
 
-import bisect
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from markdown_it import MarkdownIt
+from qed.codemap import CodeMap
 
 Value = str | bool | int | float
 
@@ -114,57 +112,6 @@ def typed_value(raw: str) -> Value:
 
 
 # ---------------------------------------------------------------- code regions
-
-
-_MAY_HAVE_CODE_RE = re.compile(r"```|~~~|^(?: {4}|\t)", re.M)  # fences, or indented lines
-
-
-@functools.cache
-def _block_parser() -> MarkdownIt:
-    """CommonMark's block structure only: code blocks are all `CodeMap` needs, and inline
-    parsing would double the cost of the page's real markdown pass."""
-    return MarkdownIt("commonmark").disable(["inline", "text_join"])
-
-
-@dataclass
-class CodeMap:
-    """Which parts of the body markdown will treat as code, so calls there stay text."""
-
-    line_starts: list[int]
-    code_block_end: dict[int, int]  # first line of a code block -> offset past its last line
-    code_lines: list[tuple[int, int]]  # sorted [start_line, end_line) ranges
-
-    @classmethod
-    def of(cls, body: str) -> CodeMap:
-        starts = [0] + [m.end() for m in re.finditer("\n", body)]
-        tokens = _block_parser().parse(body) if _MAY_HAVE_CODE_RE.search(body) else []
-        ranges = sorted(
-            (t.map[0], t.map[1]) for t in tokens if t.type in ("fence", "code_block") and t.map
-        )
-        ends = {}
-        for first, last in ranges:
-            ends[first] = starts[last] if last < len(starts) else len(body)
-        return cls(starts, ends, ranges)
-
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.line_starts, offset) - 1
-
-    def code_block_at(self, offset: int) -> tuple[int, int] | None:
-        """(start, end) offsets of the code block containing `offset`, if any."""
-        line = self.line_of(offset)
-        index = bisect.bisect_right(self.code_lines, (line, float("inf"))) - 1
-        if index >= 0:
-            first, last = self.code_lines[index]
-            if first <= line < last:
-                return self.line_starts[first], self.code_block_end[first]
-        return None
-
-    def next_code_start(self, offset: int) -> int | None:
-        line = self.line_of(offset)
-        for first, _ in self.code_lines:
-            if first > line:
-                return self.line_starts[first]
-        return None
 
 
 def _code_span_end(body: str, start: int, run: int, codes: CodeMap) -> int | None:

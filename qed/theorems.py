@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from qed.codemap import CodeMap
 from qed.errors import Diagnostics, Location
 from qed.rendering import BodyContext, Label
 
@@ -42,8 +43,6 @@ _ADMONITION_TITLE_RE = re.compile(
     r"(?P<number>\d+(?:\.\d+)*)?\.?\s*(?:\((?P<title>.*)\))?\s*$",
     re.IGNORECASE,
 )
-_HEADING_RE = re.compile(r"^ {0,3}(#{1,6})[ \t]")
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -257,9 +256,9 @@ class PageClaims:
         return f"{section}.{value}" if self.settings.reset == "section" else str(value)
 
     def _section_of(self, position: Location) -> int:
-        """How many `##` headings (outside code fences) precede `position` in the page source."""
+        """How many `##` headings (outside code, as markdown parses the body) precede `position`."""
         if self._section_lines is None:
-            self._section_lines = _section_heading_lines(self.ctx.source.text)
+            self._section_lines = _section_heading_lines(self.ctx.source.text, getattr(self.ctx.page, "body_offset", 0))
         return sum(1 for line in self._section_lines if line < position.line)
 
     def _generated_key(self) -> str:
@@ -296,21 +295,10 @@ def _split_ids(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
 
 
-def _section_heading_lines(text: str) -> list[int]:
-    lines, fence = [], None
-    for number, line in enumerate(text.splitlines(), start=1):
-        opened = _FENCE_RE.match(line)
-        if opened:
-            marker = opened.group(1)
-            if fence is None:
-                fence = marker[0] * len(marker)
-            elif marker.startswith(fence):
-                fence = None
-            continue
-        heading = _HEADING_RE.match(line)
-        if fence is None and heading and len(heading.group(1)) == 2:
-            lines.append(number)
-    return lines
+def _section_heading_lines(text: str, body_offset: int) -> list[int]:
+    """1-based file lines of the body's `##` headings (front matter is not markdown)."""
+    first_line = text.count("\n", 0, body_offset) + 1
+    return [first_line + line for line in CodeMap.of(text[body_offset:], with_headings=True).heading_lines(2)]
 
 
 def collect_claims(pages: Iterable[Any]) -> list[Claim]:

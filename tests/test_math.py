@@ -259,3 +259,12 @@ def test_duplicate_label_on_a_page_is_an_error():
     collector = MathCollector(SourceText("post.md", "x"), MathSettings(), None, ctx.diagnostics, ctx)
     collector.protect("$$a$$ {#eq:a}\n\n$$b$$ {#eq:a}", Location("post.md", 1, 1))
     assert any("duplicate id 'eq:a'" in e.message for e in ctx.diagnostics.errors)
+
+
+@pytest.mark.parametrize("text", [
+    "- item\n\n      $y$\n",               # a code block inside the list item
+    "- item\n\n        $y$\n\n$z$\n",       # one level deeper
+    "1. a\n   - b\n\n         $y$\n\n$z$\n",  # a nested list's code block
+])
+def test_an_indented_code_block_in_a_list_is_code(text):
+    assert ("y", False) not in texes(text)

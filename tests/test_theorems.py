@@ -20,12 +20,13 @@ from tests.htmltree import same_html
 LAYOUTS = Path(__file__).resolve().parents[1] / "theme" / "layouts"
 
 
-def make_ctx(text: str = "", theorems: dict[str, Any] | None = None) -> BodyContext:
+def make_ctx(text: str = "", theorems: dict[str, Any] | None = None, body_offset: int = 0) -> BodyContext:
     config = SimpleNamespace(section=lambda name: dict(theorems or {}) if name == "theorems" else {},
                              base_url="https://example.org/notes/")
     ctx = BodyContext(
         source=SourceText("content/posts/x.md", text),
-        page=SimpleNamespace(rel_permalink="/notes/posts/x/", title="X", source_path="posts/x.md"),
+        page=SimpleNamespace(rel_permalink="/notes/posts/x/", title="X", source_path="posts/x.md",
+                             body_offset=body_offset),
         site=SimpleNamespace(config=config),
         templates=None,
         diagnostics=Diagnostics(),
@@ -68,6 +69,14 @@ def test_reset_per_section_numbers_within_h2_sections() -> None:
     lines = [5, 11, 15]
     assert [ctx.claims.declare("theorem", {}, "", at(n)).heading for n in lines] == [
         "Theorem 1.1", "Theorem 1.2", "Theorem 2.1"]
+
+
+def test_sections_are_the_headings_markdown_sees_not_front_matter_or_code() -> None:
+    front = "---\ntitle: X\n---\n"
+    text = front + "A\n\n- item\n\n      ## code in the item\n\nSection\n-------\n\nB\n"
+    ctx = make_ctx(text, {"reset": "section"}, body_offset=len(front))
+    assert [ctx.claims.declare("theorem", {}, "", at(n)).heading for n in (4, 13)] == [
+        "Theorem 0.1", "Theorem 1.1"]
 
 
 def test_bad_settings_and_arguments_are_reported() -> None:

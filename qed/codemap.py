@@ -1,0 +1,79 @@
+"""What is code in a markdown text, and where its headings are, from markdown-it's own block
+parse with the block extensions pages use (tables, footnotes, definition lists).
+
+One answer for every stage that must leave code alone (shortcode calls and formulas inside
+code stay text) or count headings outside it (theorem numbering per section), so that no
+stage's idea of "code" can disagree with what the markdown renderer finally does.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+_MAY_HAVE_CODE_RE = re.compile(r"```|~~~|^(?: {4}|\t)", re.M)  # fences, or indented lines
+_CODE_TOKENS = ("fence", "code_block")
+
+
+@functools.cache
+def _block_parser() -> MarkdownIt:
+    """Block structure only: inline parsing would double the cost of the page's real pass."""
+    md = MarkdownIt("commonmark").enable("table").use(footnote_plugin).use(deflist_plugin)
+    return md.disable(["inline", "text_join"], ignoreInvalid=True)
+
+
+@dataclass(frozen=True)
+class CodeMap:
+    """Code blocks and headings of one text, by line; offsets are the text's."""
+
+    line_starts: tuple[int, ...]
+    length: int
+    code_lines: tuple[tuple[int, int], ...]  # sorted [first_line, end_line) of each code block
+    headings: tuple[tuple[int, int], ...]  # (line, level) of each heading outside code
+
+    @classmethod
+    def of(cls, text: str, *, with_headings: bool = False) -> CodeMap:
+        """Parse `text` (skipped when it cannot hold code and headings are not wanted)."""
+        starts = (0, *(m.end() for m in re.finditer("\n", text)))
+        needed = with_headings or _MAY_HAVE_CODE_RE.search(text)
+        tokens = _block_parser().parse(text) if needed else []
+        code = sorted((t.map[0], t.map[1]) for t in tokens if t.type in _CODE_TOKENS and t.map)
+        headings = [(t.map[0], int(t.tag[1])) for t in tokens if t.type == "heading_open" and t.map]
+        return cls(starts, len(text), tuple(code), tuple(headings))
+
+    def line_of(self, offset: int) -> int:
+        """0-based line of `offset`."""
+        return bisect.bisect_right(self.line_starts, offset) - 1
+
+    def _offset_of_line(self, line: int) -> int:
+        return self.line_starts[line] if line < len(self.line_starts) else self.length
+
+    def block_ranges(self) -> list[tuple[int, int]]:
+        """(start, end) offsets of every code block, in order."""
+        return [(self._offset_of_line(first), self._offset_of_line(last)) for first, last in self.code_lines]
+
+    def code_block_at(self, offset: int) -> tuple[int, int] | None:
+        """(start, end) offsets of the code block containing `offset`, if any."""
+        line = self.line_of(offset)
+        index = bisect.bisect_right(self.code_lines, (line, float("inf"))) - 1
+        if index >= 0:
+            first, last = self.code_lines[index]
+            if first <= line < last:
+                return self._offset_of_line(first), self._offset_of_line(last)
+        return None
+
+    def next_code_start(self, offset: int) -> int | None:
+        """Offset of the first code block that starts on a later line than `offset`."""
+        line = self.line_of(offset)
+        index = bisect.bisect_right(self.code_lines, (line, float("inf")))
+        return self._offset_of_line(self.code_lines[index][0]) if index < len(self.code_lines) else None
+
+    def heading_lines(self, level: int) -> list[int]:
+        """0-based lines of the headings of `level` (`##` is 2), setext ones included."""
+        return [line for line, found in self.headings if found == level]
