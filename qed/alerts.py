@@ -8,6 +8,7 @@ sign gives a plain box that does not fold (a GitHub alert never folds).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -17,6 +18,9 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markupsafe import Markup
 
+from qed.markdown import ENV_CTX
+from qed.templates import default_theme_dir
+
 __all__ = ["alerts_plugin"]
 
 _ALERT_RE = re.compile(r"\[!([A-Za-z][\w-]*)\]([+-]?)[ \t]*([^\n]*)(?:\n|$)")
@@ -25,7 +29,7 @@ _BODY_SENTINEL = "\ue002alert-body\ue002"
 
 
 def alerts_plugin(md: MarkdownIt) -> None:
-    """Add alert blockquotes to `md`; rendering needs a Jinja env as `env["ctx"].templates`.
+    """Add alert blockquotes to `md`; rendering uses the Jinja env `env[ENV_CTX].templates`.
 
     Without one (markdown rendered outside a build) qed's own theme is used.
     """
@@ -96,15 +100,16 @@ def _convert(tokens: list[Token], index: int) -> None:
 
 
 def _templates(env: Any) -> jinja2.Environment:
-    ctx = env.get("ctx") if isinstance(env, dict) else None
+    """The page's template environment (so a site's own `partials/admonition.html` wins), or
+    the default theme's outside a build."""
+    ctx = env.get(ENV_CTX) if isinstance(env, dict) else None
     templates = getattr(ctx, "templates", None)
-    if templates is not None:
-        return templates
-    from qed.templates import default_theme_dir
+    return templates if templates is not None else _default_templates()
 
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(default_theme_dir() / "layouts")), autoescape=True
-    )
+
+@functools.cache
+def _default_templates() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(default_theme_dir() / "layouts")), autoescape=True)
 
 
 def _render_alert_open(md: MarkdownIt, meta: dict[str, Any], env: Any) -> str:

@@ -27,6 +27,11 @@ from pygments.util import ClassNotFound
 
 from qed.markers import strip_markers
 
+ENV_CTX = "qed_ctx"
+"""Key of the page's `BodyContext` in markdown-it's `env`: the one spelling every plugin reads."""
+ENV_ORIGIN = "qed_origin"
+"""Key of the `Location` where the rendered text starts."""
+
 _ATTRS_RE = re.compile(r"\s*\{((?:\s*[#.][\w:.-]+)+)\s*\}\s*$")
 _FORMATTER = HtmlFormatter(nowrap=True)
 
@@ -96,16 +101,16 @@ def render_markdown(md: MarkdownIt, text: str, ids: HeadingIds, *, collect_toc: 
                     origin: Any = None) -> str:
     """Render `text`; heading ids come from the page's `ids` so they stay unique across calls.
 
-    Plugins find the page's `BodyContext` as `env["qed_ctx"]` and where `text` starts as
-    `env["qed_origin"]`.
+    Plugins find the page's `BodyContext` as `env[ENV_CTX]` and where `text` starts as
+    `env[ENV_ORIGIN]`.
     """
-    env = {"heading_ids": ids, "collect_toc": collect_toc, "md": md, "qed_ctx": ctx, "qed_origin": origin}
+    env = {"heading_ids": ids, "collect_toc": collect_toc, "md": md, ENV_CTX: ctx, ENV_ORIGIN: origin}
     return md.render(text, env)
 
 
 def render_inline(md: MarkdownIt, text: str, ctx: Any = None, origin: Any = None) -> str:
     """Render one line of inline markdown (a title) without a wrapping paragraph."""
-    return md.renderInline(text, {"qed_ctx": ctx, "qed_origin": origin})
+    return md.renderInline(text, {ENV_CTX: ctx, ENV_ORIGIN: origin})
 
 
 def slugify(text: str) -> str:

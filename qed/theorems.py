@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 from qed.codemap import CodeMap
 from qed.errors import Diagnostics, Location
+from qed.markdown import ENV_CTX, ENV_ORIGIN
 from qed.rendering import BodyContext, Label
 
 KIND_LABELS: dict[str, str] = {
@@ -320,7 +321,7 @@ _AT_REF_RE = re.compile(r"(?<![\w@.])@([A-Za-z][A-Za-z0-9_-]*:[\w.:-]*[\w])")
 def reference_plugin(md: Any) -> None:
     """markdown-it plugin: `@thm:x` and `[](#thm:x)` become `ctx.reference` markers.
 
-    Needs `env["qed_ctx"]` (the page's `BodyContext`) and optionally `env["qed_origin"]`
+    Needs `env[ENV_CTX]` (the page's `BodyContext`) and optionally `env[ENV_ORIGIN]`
     (the `Location` of the rendered text's first line) in the render env; without a
     context it leaves the text alone. Only ids with a `prefix:` are matched, so e-mail
     addresses and @mentions stay text; code spans are never touched.
@@ -329,10 +330,10 @@ def reference_plugin(md: Any) -> None:
 
 
 def _rewrite_references(state: Any) -> None:
-    ctx = state.env.get("qed_ctx") if isinstance(state.env, dict) else None
+    ctx = state.env.get(ENV_CTX) if isinstance(state.env, dict) else None
     if ctx is None:
         return
-    origin = state.env.get("qed_origin") or Location(ctx.source.path, 1)
+    origin = state.env.get(ENV_ORIGIN) or Location(ctx.source.path, 1)
     for block in state.tokens:
         if block.type != "inline" or not block.children:
             continue

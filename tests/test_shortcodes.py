@@ -25,6 +25,7 @@ from qed.rendering import BodyContext
 from qed.shortcodes import expand_shortcodes, install_shortcode_support
 from qed.shortcodes_builtin import scope_css
 from qed.shortcodes_syntax import typed_value, unescape_calls
+from tests.conftest import build, page
 from tests.htmltree import Element, parse_html
 
 REPO = Path(__file__).resolve().parent.parent
@@ -632,3 +633,14 @@ def test_a_named_argument_given_twice_is_an_error_at_the_second() -> None:
     assert len(result.errors) == 1
     assert result.errors[0].startswith("content/posts/here.md:4:25:")
     assert "'type' is given twice" in result.errors[0]
+
+
+def test_an_alert_in_a_page_uses_the_sites_own_admonition_partial(make_site) -> None:
+    site = make_site({
+        "content/posts/a.md": "---\ntitle: A\n---\n> [!NOTE]\n> Body\n",
+        "layouts/partials/admonition.html": '<aside class="my-box {{ adm_type }}">{{ adm_body_html }}</aside>',
+    })
+    build(site)
+    box = page(site, "posts/a/index.html").find("aside", class_="my-box")
+    assert "NOTE" in box.attrs["class"] or "note" in box.attrs["class"]
+    assert box.find("p").text() == "Body"
