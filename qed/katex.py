@@ -462,6 +462,17 @@ class KatexRenderer:
                          version=self.version)
 
 
+def page_head_html(collector: MathCollector, base_url: str | None = None) -> str:
+    """Stylesheet (and, without KaTeX at build time, scripts) for a page with math, for the
+    KaTeX that rendered it."""
+    if base_url is None:
+        site = getattr(collector.ctx, "site", None)
+        base_url = getattr(site, "base_url", "/") if site is not None else "/"
+    version = collector.renderer.version if collector.renderer is not None else None
+    return head_html(collector.settings, bool(collector.formulas), base_url, client_side=collector.client_side,
+                     macros=collector.macros, version=version)
+
+
 PARALLEL_FORMULAS = 400  # uncached formulas worth starting V8 in more processes for (about 0.25 s of work)
 
 

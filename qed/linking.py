@@ -12,9 +12,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from qed import katex
+from qed.body import BodyContext, Label
 from qed.errors import Diagnostics
+from qed.katex import KatexRenderer
 from qed.markers import resolve_markers, strip_markers
-from qed.rendering import BodyContext, Label
+from qed.theorems import collect_claims
+from qed.verification import VerifyOptions, verify_claims
 
 WORDS_PER_MINUTE = 212
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -42,12 +46,10 @@ def collect_labels(site: Any, bodies: list[BodyContext], diagnostics: Diagnostic
 def verify(site: Any, bodies: list[BodyContext], options: Any, diagnostics: Diagnostics,
            progress: Callable[[str], None] | None = None) -> Any:
     """Run the verifiers of every claim on the site; None when the site states no claims."""
-    from qed.theorems import collect_claims
 
     claims = collect_claims(bodies)
     if not claims:
         return None
-    from qed.verification import VerifyOptions, verify_claims
 
     verify_options = VerifyOptions(jobs=options.jobs, refresh=options.refresh or options.clean,
                                    strict=options.strict, timeout=options.timeout, junit=options.junit)
@@ -63,7 +65,6 @@ def typeset_math(site: Any, bodies: list[BodyContext], diagnostics: Diagnostics,
     collectors = [ctx.math for ctx in bodies if ctx.math is not None and ctx.math.formulas]
     if not collectors:
         return 0, 0
-    from qed.katex import KatexRenderer
 
     renderer = KatexRenderer(collectors[0].settings, site.config.cache_dir, diagnostics, refresh=refresh)
     renderer.render_pages(collectors, site.labels, jobs=jobs, progress=progress)
@@ -86,7 +87,7 @@ def resolve_bodies(site: Any, bodies: list[BodyContext], report: Any) -> None:
         page.reading_time = max(1, _math.ceil(page.word_count / WORDS_PER_MINUTE))
         summary_html, page.truncated = summarize(raw_content, page, site.config["summaryLength"])
         page.summary = resolve_markers(summary_html, resolvers)
-        page.head_html = ctx.math.head_html() if ctx.math is not None and ctx.math.formulas else ""
+        page.head_html = katex.page_head_html(ctx.math) if ctx.math is not None and ctx.math.formulas else ""
         page.css = list(dict.fromkeys(ctx.css))
         page.scripts = list(dict.fromkeys(ctx.scripts))
         page.has_mermaid = MERMAID_MARK in page.content

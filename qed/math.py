@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from qed.body import Label
 from qed.codemap import CodeMap
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import CLOSE, OPEN, marker
@@ -190,9 +191,7 @@ class MathCollector:
                 formula.render_tex = formula.tex
 
     def labels(self, url: str = "") -> list[Any]:
-        """The page's equation labels as `qed.rendering.Label`s, `url` being the page's."""
-        from qed.rendering import Label
-
+        """The page's equation labels as `qed.body.Label`s, `url` being the page's."""
         self.number_equations()
         result = []
         for formula in self.formulas:
@@ -256,18 +255,6 @@ class MathCollector:
             return _nobreak_last_box(formula.html) + match.group(2)
 
         return _MATH_THEN_PUNCTUATION_RE.sub(glue, text)
-
-    def head_html(self, base_url: str | None = None) -> str:
-        """Stylesheet (and, without KaTeX at build time, scripts) for a page with math."""
-        from qed import katex
-
-        if base_url is None:
-            site = getattr(self.ctx, "site", None)
-            base_url = getattr(site, "base_url", "/") if site is not None else "/"
-        macros = {**self.settings.macro_dict, **self.page_macros}
-        version = self.renderer.version if self.renderer is not None else None  # CSS of the KaTeX that rendered
-        return katex.head_html(self.settings, bool(self.formulas), base_url, client_side=self.client_side,
-                               macros=macros, version=version)
 
     @property
     def macros(self) -> dict[str, str]:

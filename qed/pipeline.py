@@ -25,6 +25,8 @@ from qed.publishing import write_site
 from qed.search import SearchSettings
 from qed.shortcodes import install_shortcode_support
 from qed.templates import check_templates, create_environment
+from qed.theorems import collect_claims
+from qed.verification import replay_claim
 
 Progress = Callable[[str], None]
 
@@ -118,8 +120,6 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
 
 def _replay(site: Site, options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
     """`check --replay ID --seed N`: read the pages for their claims, run that one trial."""
-    from qed.theorems import collect_claims
-    from qed.verification import replay_claim
 
     env = create_environment(site.config.root, site.config.base_url)
     bodies = body_stage.render_bodies(site, env, diagnostics)

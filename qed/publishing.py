@@ -9,13 +9,14 @@ from typing import Any
 
 import jinja2
 
+from qed.body import BodyContext
 from qed.content import Page, Site
 from qed.errors import QedError
+from qed.katex import static_files
 from qed.markdown import syntax_css
 from qed.output import Staging
 from qed.pagination import PaginationSettings, pager_path, paginate
 from qed.parallel import map_in_processes
-from qed.rendering import BodyContext
 from qed.search import SearchSettings, search_index
 from qed.templates import render_named, render_page, theme_dir
 
@@ -130,7 +131,6 @@ def _write_math_assets(site: Site, bodies: list[BodyContext], staging: Staging) 
     collector = next((ctx.math for ctx in bodies if ctx.math is not None and ctx.math.formulas), None)
     if collector is None:
         return
-    from qed.katex import static_files
 
     for source, relative in static_files(collector.settings):
         staging.copy_file(source, relative)

@@ -11,70 +11,17 @@ import hashlib
 import json
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qed.errors import Diagnostics, Location, SourceText
-
-MarkdownFn = Callable[[str, Location], str]
-
-
-@dataclass(frozen=True)
-class Label:
-    """Something a reference can point at: a numbered theorem or equation."""
-
-    id: str
-    text: str  # what a reference prints: "Theorem 3", "(2)"
-    url: str  # page URL with fragment: "/posts/x/#thm:chain-rule"
-    location: Location
-    kind: str = "claim"  # "claim" or "equation"
-
-
-@dataclass
-class BodyContext:
-    """What rendering a page body needs, and what it gathers on the way.
-
-    `markdown(text, origin)` renders block markdown to HTML with math protected, where
-    `origin` is the location of `text`'s first character (newlines in `text` match the
-    source's, so later lines are reported right). `markdown_inline` is the same without
-    the enclosing `<p>`.
-    """
-
-    source: SourceText
-    page: Any  # qed.content.Page
-    site: Any  # qed.content.Site
-    templates: Any  # jinja2.Environment with theme + site layouts
-    diagnostics: Diagnostics
-    markdown: MarkdownFn
-    markdown_inline: MarkdownFn
-    math: Any = None  # qed.math.MathCollector
-    claims: Any = None  # qed.theorems.PageClaims
-    html_blocks: dict[str, str] = field(default_factory=dict)
-    """HTML of `{{< >}}` shortcodes, by marker key (marker kind "sc")."""
-    css: list[str] = field(default_factory=list)
-    """Page-level CSS rules (from `style`), emitted once in the page head."""
-    scripts: list[str] = field(default_factory=list)
-    """JavaScript (from `script`), emitted once at the end of the page."""
-    labels: dict[str, Label] = field(default_factory=dict)
-    """Ids this page defines (theorems, equations), merged site-wide by the pipeline."""
-    references: list[tuple[str, Location]] = field(default_factory=list)
-    """Every `ref` marker written on this page, with where it was written."""
-
-    def define_label(self, label: Label) -> None:
-        """Record a label; a second definition of the same id on the page is an error."""
-        earlier = self.labels.get(label.id)
-        if earlier is not None:
-            self.diagnostics.error(f"duplicate id '{label.id}' (first defined at {earlier.location})", label.location)
-            return
-        self.labels[label.id] = label
-
-    def reference(self, label_id: str, location: Location) -> str:
-        """A `ref` marker for `label_id`, checked once every page has been read."""
-        from qed.markers import marker
-
-        self.references.append((label_id, location))
-        return marker("ref", label_id)
+from qed import alerts, math, shortcodes, theorems
+from qed.body import BodyContext
+from qed.errors import Diagnostics, Location
+from qed.markdown import HeadingIds, MarkdownOptions, build_toc, create_markdown, render_inline, render_markdown
+from qed.markers import unwrap_block_markers
+from qed.parallel import map_in_processes
+from qed.templates import layout_dirs
 
 
 @dataclass(frozen=True)
@@ -94,7 +41,6 @@ def render_bodies(site: Any, templates: Any, diagnostics: Diagnostics, progress:
 
     With a `cache` (`qed.disk_cache.DiskCache`), a body rendered by an earlier build is
     reused when nothing it can depend on has changed (see `body_keys`)."""
-    from qed.parallel import map_in_processes
 
     tools = create_body_tools(site, templates, diagnostics)
     pages = [page for page in site.all_pages if page.file is not None]
@@ -148,7 +94,6 @@ def _code_fingerprint() -> str:
 
 
 def _templates_fingerprint(site_root: Path) -> str:
-    from qed.templates import layout_dirs
 
     digest = hashlib.sha256()
     for folder in layout_dirs(site_root):
@@ -218,8 +163,6 @@ class RenderedBody:
 
 def create_body_tools(site: Any, templates: Any, diagnostics: Diagnostics) -> BodyTools:
     """The markdown parser (with qed's plugins), shortcode support and math settings."""
-    from qed import alerts, math, shortcodes, theorems
-    from qed.markdown import MarkdownOptions, create_markdown
 
     markup = site.config.section("markup")
     md = create_markdown(MarkdownOptions.from_markup(markup), [alerts.alerts_plugin, theorems.reference_plugin])
@@ -231,9 +174,6 @@ def create_body_tools(site: Any, templates: Any, diagnostics: Diagnostics) -> Bo
 
 def render_body(page: Any, site: Any, tools: BodyTools, diagnostics: Diagnostics) -> BodyContext:
     """Shortcodes, then markdown with math protected; the page's HTML still holds markers."""
-    from qed import math, shortcodes, theorems
-    from qed.markdown import HeadingIds, build_toc, render_inline, render_markdown
-    from qed.markers import unwrap_block_markers
 
     ids = HeadingIds()
     ctx = BodyContext(source=page.file, page=page, site=site, templates=tools.templates,

@@ -22,10 +22,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from qed.body import BodyContext
 from qed.errors import Location
 from qed.markdown import mermaid_block
 from qed.markers import marker, unwrap_block_markers
-from qed.rendering import BodyContext
+from qed.shortcodes_builtin import highlight_html, run_in, scope_css
 from qed.shortcodes_syntax import (
     Call,
     Node,
@@ -217,19 +218,16 @@ def _protect_math(context: Any, text: Any) -> Markup:
 
 def _highlight(code: Any, lang: Any = "", options: Any = "") -> Markup:
     """Highlight like a code fence; Hugo's options `linenos`, `hl_lines`, `linenostart` honoured."""
-    from qed.shortcodes_builtin import highlight_html
 
     return Markup(highlight_html(str(code or ""), str(lang or ""), str(options or "")))
 
 
 def _scope_css(css: Any, selector: str) -> list[str]:
-    from qed.shortcodes_builtin import scope_css
 
     return scope_css(str(css or ""), selector)
 
 
 def _run_in(body: Any, lead: Any, tail: Any) -> Markup:
-    from qed.shortcodes_builtin import run_in
 
     return Markup(run_in(str(body or ""), str(lead), str(tail)))
 

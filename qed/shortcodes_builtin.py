@@ -15,6 +15,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
+from qed.markdown import highlight_code
+
 _LINE_RANGE_RE = re.compile(r"(\d+)(?:-(\d+))?")
 
 
@@ -45,12 +47,7 @@ def highlight_html(code: str, lang: str, options: str = "") -> str:
     code = code.strip("\r\n") + "\n"
     settings = parse_highlight_options(options)
     if not settings:
-        try:
-            from qed.markdown import highlight_code
-        except ImportError:  # the markdown stage is optional for shortcodes alone
-            pass
-        else:
-            return highlight_code(code, lang, "")
+        return highlight_code(code, lang, "")
     try:
         lexer = get_lexer_by_name(lang) if lang else TextLexer()
     except ClassNotFound:

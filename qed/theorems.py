@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from qed.body import BodyContext, Label
 from qed.codemap import CodeMap
 from qed.errors import Diagnostics, Location
 from qed.markdown import ENV_CTX, ENV_ORIGIN
-from qed.rendering import BodyContext, Label
 
 KIND_LABELS: dict[str, str] = {
     "theorem": "Theorem",

@@ -19,6 +19,7 @@ from qed.katex import (
     dist_at,
     download_katex,
     head_html,
+    page_head_html,
     locate_katex,
     static_files,
 )
@@ -152,7 +153,7 @@ def test_cached_definition_still_feeds_new_formulas(tmp_path):
 
 
 def test_equation_numbers_and_eqref_inside_math(tmp_path):
-    from qed.rendering import Label
+    from qed.body import Label
 
     collector, text = page("$$a = b$$ {#eq:a}\n\n$$c \\overset{\\eqref{eq:a}}{=} d$$")
     labels = {label.id: label for label in collector.labels("/posts/p/")}
@@ -229,7 +230,7 @@ def test_fallback_to_client_side_with_one_warning(tmp_path):
     tree = rendered(first, text)
     assert tree.find("span", "inline").text() == "\\(x < y\\)"
     assert tree.find("span", "display").text() == "\\[\\R\\]"
-    head = first.head_html("/")
+    head = page_head_html(first, "/")
     assert "auto-render.min.js" in head and '"\\\\R": "\\\\mathbb{R}"' in head and "integrity=" in head
 
 
@@ -310,7 +311,7 @@ def test_page_head_links_the_css_of_the_katex_that_rendered(tmp_path):
     collector, _ = page("$x$")
     render = renderer(tmp_path)
     render.render_page(collector)
-    link = parse_html(collector.head_html("/")).find_all("link")[0]
+    link = parse_html(page_head_html(collector, "/")).find_all("link")[0]
     assert f"katex@{render.version}/" in link.attrs["href"]
 
 

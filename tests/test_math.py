@@ -232,7 +232,7 @@ class _Ctx:
     """The part of BodyContext the collector uses."""
 
     def __init__(self):
-        from qed.rendering import BodyContext
+        from qed.body import BodyContext
 
         self.labels = {}
         self.references = []

@@ -19,9 +19,9 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 
 from qed.alerts import alerts_plugin
+from qed.body import BodyContext
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import find_markers, resolve_markers, unwrap_block_markers
-from qed.rendering import BodyContext
 from qed.shortcodes import expand_shortcodes, install_shortcode_support
 from qed.shortcodes_builtin import scope_css
 from qed.shortcodes_syntax import typed_value, unescape_calls

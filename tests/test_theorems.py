@@ -10,9 +10,9 @@ import jinja2
 import pytest
 from markdown_it import MarkdownIt
 
+from qed.body import BodyContext
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import find_markers, marker
-from qed.rendering import BodyContext
 from qed.shortcodes_builtin import run_in
 from qed.theorems import PageClaims, TheoremSettings, collect_claims, reference_plugin
 from tests.htmltree import same_html

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qed.numeric import DEFAULT_SAMPLES, settings_of, tolerance_scope
 from qed.verification.contract import ContractError, check_callable, checked_call
 from qed.verification.inputs import InputRecorder, digests
 from qed.verification.properties import (
@@ -97,7 +98,6 @@ def run_trial(fn: Callable[..., Any], seed: int, settings: Any, samples: int | N
     `random` seeded alike (a property: one Hypothesis run with that seed and `samples`)."""
     import numpy as np
 
-    from qed.numeric import tolerance_scope
 
     allow_invalid = bool(settings.allow_invalid)
     with tolerance_scope(settings) as log:
@@ -181,7 +181,6 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_claim(job: dict[str, Any], root: Path) -> dict[str, Any]:
-    from qed.numeric import DEFAULT_SAMPLES
 
     if sys.flags.optimize:
         return {"outcome": "error", "message": "Python runs with assertions off (-O or PYTHONOPTIMIZE); "
@@ -221,7 +220,6 @@ def _run_claim(job: dict[str, Any], root: Path) -> dict[str, Any]:
 def _prepare(job: dict[str, Any], root: Path) -> tuple[Callable[..., Any], Any] | dict[str, Any]:
     """The verifier and its settings (the claim's samples/rtol/atol over the decorator's), or
     the error record when it cannot be loaded."""
-    from qed.numeric import settings_of
 
     prepare_imports(root)
     use_hypothesis_defaults(root)
