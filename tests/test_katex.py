@@ -19,8 +19,8 @@ from qed.katex import (
     dist_at,
     download_katex,
     head_html,
-    page_head_html,
     locate_katex,
+    page_head_html,
     static_files,
 )
 from qed.markers import resolve_markers

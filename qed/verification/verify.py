@@ -50,16 +50,7 @@ def verify_claims(
     verdicts: dict[str, Verdict] = {}
     refs: dict[str, VerifierRef] = {}
     _check_links(claims, by_key, verdicts, diagnostics)
-    for claim in claims:
-        if claim.key in verdicts:
-            continue
-        if claim.verify is None:
-            verdicts[claim.key] = Verdict(claim.key, UNCHECKED)
-            continue
-        try:
-            refs[claim.key] = resolve(claim.verify, project_root)
-        except ValueError as exc:
-            verdicts[claim.key] = Verdict(claim.key, ERROR, message=str(exc))
+    _resolve_verifiers(claims, project_root, refs, verdicts)
     cache = VerdictCache(cache_dir / "verification")
     tasks = _plan(claims, refs, verdicts, project_root, options)
     cached_count = 0
@@ -83,13 +74,8 @@ def verify_claims(
                           verdicts=verdicts)
     scheduler.run(tasks)
     for claim in claims:
-        verdict = verdicts[claim.key]
-        ref = refs.get(claim.key)
-        if ref is not None:
-            verdict.source_url = _source_url(claim, ref)
-            if verdict.seed is not None:
-                verdict.replay = replay_command(project_root, ref, verdict.seed, claim)
-        _report(claim, verdict, options, diagnostics)
+        _link_sources(claim, verdicts[claim.key], refs.get(claim.key), project_root)
+        _report(claim, verdicts[claim.key], options, diagnostics)
     report = VerificationReport(claims=claims, verdicts=verdicts, refs=refs, project_root=project_root,
                                 ran=len(tasks) - cached_count - _count(verdicts, tasks, BLOCKED),
                                 cached=cached_count, seconds=time.perf_counter() - started,
@@ -97,6 +83,30 @@ def verify_claims(
     if options.junit is not None:
         report.write_junit(options.junit)
     return report
+
+
+def _resolve_verifiers(claims: list[Claim], project_root: Path, refs: dict[str, VerifierRef],
+                       verdicts: dict[str, Verdict]) -> None:
+    """A `VerifierRef` for each claim still to judge, or its verdict when it has none to run."""
+    for claim in claims:
+        if claim.key in verdicts:
+            continue
+        if claim.verify is None:
+            verdicts[claim.key] = Verdict(claim.key, UNCHECKED)
+            continue
+        try:
+            refs[claim.key] = resolve(claim.verify, project_root)
+        except ValueError as exc:
+            verdicts[claim.key] = Verdict(claim.key, ERROR, message=str(exc))
+
+
+def _link_sources(claim: Claim, verdict: Verdict, ref: VerifierRef | None, project_root: Path) -> None:
+    """Where the badge links (the verifier's source line) and how to replay a failure."""
+    if ref is None:
+        return
+    verdict.source_url = _source_url(claim, ref)
+    if verdict.seed is not None:
+        verdict.replay = replay_command(project_root, ref, verdict.seed, claim)
 
 
 def _unique(claims: list[Claim]) -> list[Claim]:
