@@ -1,8 +1,8 @@
-"""The value types one page's body stages share: `BodyContext` and `Label`.
+"""The value types of a page's body: `Label`, the working `BodyContext`, the final `PageText`.
 
 A leaf module: it imports nothing of qed above errors and markers, so every body stage
 (shortcodes, markdown, math, theorems) can name these types without importing the module
-that orchestrates them (`rendering`).
+that orchestrates them (`bodies`), and a `Page` can hold its `PageText`.
 """
 
 from __future__ import annotations
@@ -28,9 +28,29 @@ class Label:
     kind: str = "claim"  # "claim" or "equation"
 
 
+@dataclass(frozen=True)
+class PageText:
+    """A page's body as the reader gets it, made once by the finishing stage (`qed.page_text`)
+    when every marker can be resolved; a page without a body keeps the empty one."""
+
+    content: str = ""  # final HTML
+    summary: str = ""
+    truncated: bool = False  # the content goes on after the summary
+    toc: str = ""
+    title_html: str = ""  # the title with its math typeset ("" for pages without a body)
+    word_count: int = 0
+    reading_time: int = 0  # minutes
+    head_html: str = ""  # stylesheet links the content needs (KaTeX)
+    css: tuple[str, ...] = ()  # page-scoped rules from `style` shortcodes
+    scripts: tuple[str, ...] = ()  # `script` shortcode bodies, for the end of the page
+    has_mermaid: bool = False  # the page draws Mermaid diagrams: the theme loads Mermaid
+    plain_text: str = ""  # the body as text, formulas as TeX: for the search index
+
+
 @dataclass
 class BodyContext:
-    """What rendering a page body needs, and what it gathers on the way.
+    """What rendering a page body needs, and what it gathers on the way: the working state
+    of the body stage inside one process, never sent anywhere (`bodies.RenderedBody` is).
 
     `markdown(text, origin)` renders block markdown to HTML with math protected, where
     `origin` is the location of `text`'s first character (newlines in `text` match the

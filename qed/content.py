@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qed.body import PageText
 from qed.config import SiteConfig
 from qed.errors import Diagnostics, Location, QedError, SourceText
 from qed.frontmatter import FrontMatter, split_front_matter, to_datetime
@@ -30,7 +31,6 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "params": (dict,), "layout": (str,), "type": (str,), "keywords": (list, str),
 }
 _DATE_FIELDS = ("date", "lastmod", "publishdate", "expirydate")
-WORDS_PER_MINUTE = 212
 
 
 @dataclass(eq=False)
@@ -65,25 +65,26 @@ class Page:
     path: str = "/"  # URL path inside the site ("/posts/x/"): decides where the file is written
     rel_permalink: str = "/"  # path under baseURL's own path, as Hugo's .RelPermalink
     permalink: str = "/"  # absolute URL
-    # Filled by the render stage:
-    content: str = ""
-    summary: str = ""
-    truncated: bool = False
-    toc: str = ""
-    word_count: int = 0
-    reading_time: int = 0
-    head_html: str = ""  # stylesheet links the page's content needs (KaTeX)
-    title_html: str = ""  # the title with its math typeset
-    css: list[str] = field(default_factory=list)  # page-scoped rules from `style` shortcodes
-    scripts: list[str] = field(default_factory=list)  # `script` shortcode bodies, for the end of the page
-    has_mermaid: bool = False  # the page draws Mermaid diagrams: the theme loads Mermaid
-    plain_text: str = ""  # the body as text, without formulas: for the search index
+    text: PageText = field(default_factory=PageText)  # the body as read: set once, by the finishing stage
     # Filled for list pages:
     pages: list[Page] = field(default_factory=list)
     term: str = ""
     taxonomy: str = ""
     terms: dict[str, list[Page]] = field(default_factory=dict)
     parent: Page | None = None
+
+    content = property(lambda self: self.text.content, doc="Hugo's .Content: the final HTML of the body")
+    summary = property(lambda self: self.text.summary)
+    truncated = property(lambda self: self.text.truncated)
+    toc = property(lambda self: self.text.toc)
+    title_html = property(lambda self: self.text.title_html)
+    word_count = property(lambda self: self.text.word_count)
+    reading_time = property(lambda self: self.text.reading_time)
+    head_html = property(lambda self: self.text.head_html)
+    css = property(lambda self: self.text.css)
+    scripts = property(lambda self: self.text.scripts)
+    has_mermaid = property(lambda self: self.text.has_mermaid)
+    plain_text = property(lambda self: self.text.plain_text)
 
     @property
     def is_regular(self) -> bool:

@@ -30,7 +30,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,8 +41,9 @@ from qed.math import (
     _DEFINITION_RE,
     PINNED_KATEX_VERSION,
     Formula,
-    MathCollector,
     MathSettings,
+    PageMath,
+    TypesetMath,
     client_side_html,
     substitute_references,
     wrap_html,
@@ -256,11 +257,22 @@ class MathStats:
 
 @dataclass
 class _Step:
+    index: int  # the formula's marker key
     formula: Formula
     tex: str
     key: str
     keep: bool  # False: run only for the macros it defines
-    twins: list[Formula] = field(default_factory=list)  # same formula later on the page: same HTML
+    twins: list[int] = field(default_factory=list)  # same formula later on the page: same HTML
+
+
+@dataclass
+class _Work:
+    """One page while it is typeset: its formulas, the labels `\\eqref` reads, the HTML so far."""
+
+    page: PageMath
+    labels: Mapping[str, Any] | None
+    html: list[str | None]
+    client_side: bool = False
 
 
 class KatexRenderer:
@@ -292,60 +304,57 @@ class KatexRenderer:
     def version(self) -> str:
         return self.dist.version if self.dist is not None else self.settings.version
 
-    def render_page(self, collector: MathCollector, labels: dict[str, Any] | None = None) -> None:
-        """Give every formula of the page its HTML; TeX errors go to the diagnostics."""
-        self.render_pages([collector], labels)
+    def render_page(self, page: PageMath, labels: Mapping[str, Any] | None = None) -> TypesetMath:
+        """Every formula of the page as HTML; TeX errors go to the diagnostics."""
+        return self.render_pages([page], labels)[0]
 
-    def render_pages(self, collectors: list[MathCollector], labels: dict[str, Any] | None = None, *,
-                     jobs: int = 1, progress: Callable[[str], None] | None = None) -> None:
+    def render_pages(self, pages: list[PageMath], labels: Mapping[str, Any] | None = None, *,
+                     jobs: int = 1, progress: Callable[[str], None] | None = None) -> list[TypesetMath]:
         """`render_page` for many pages. Cached formulas are read first; when many remain (a
         cold build), worker processes typeset them into the disk cache and this process
         reads them back, so that every message still comes from here, in page order."""
-        pending: list[tuple[MathCollector, dict[str, Any] | None]] = []
+        work = [_Work(page, labels, [None] * len(page.formulas)) for page in pages]
+        pending: list[_Work] = []
         uncached = 0
-        for collector in collectors:
-            collector.number_equations()
-            collector.renderer = self
-            todo = [f for f in collector.ordered() if f.html is None]
-            if not todo:
+        for item in work:
+            if not item.page.formulas:
                 continue
-            self.stats.total += len(todo)
+            self.stats.total += len(item.page.formulas)
             if self.dist is None:
-                self._client_side(collector, todo)
+                self._client_side(item)
                 continue
-            page_labels = labels if labels is not None else getattr(getattr(collector.ctx, "site", None), "labels",
-                                                                  None)
-            keep = sum(step.keep for step in self._plan(collector, page_labels))
+            keep = sum(step.keep for step in self._plan(item))
             if keep:
-                pending.append((collector, page_labels))
+                pending.append(item)
                 uncached += keep
         if jobs > 1 and uncached >= PARALLEL_FORMULAS and self._cache.path is not None and not _v8_started():
             if progress:
                 progress(f"typesetting up to {uncached} new formulas in {jobs} processes")
-            by_workers = sum(map_in_processes(self._typeset_into_cache, pending, jobs))
-            self.stats.rendered += by_workers
-        for page in pending:
-            self._typeset(self, page)
+            by_workers = sum(map_in_processes(self._typeset_into_cache, pending, jobs))  # before reading stats:
+            self.stats.rendered += by_workers  # this process's share is counted in them meanwhile
+        for item in pending:
+            self._typeset(self, item)
+        version = self.dist.version if self.dist is not None else None
+        return [TypesetMath(item.page, tuple(h or "" for h in item.html), item.client_side, version) for item in work]
 
     @staticmethod
-    def _typeset(renderer: KatexRenderer, page: tuple[MathCollector, dict[str, Any] | None]) -> None:
+    def _typeset(renderer: KatexRenderer, item: _Work) -> None:
         """Typeset what the cache does not have yet (an earlier page may have added some)."""
-        collector, labels = page
-        steps = renderer._plan(collector, labels)
+        steps = renderer._plan(item)
         if any(step.keep for step in steps):
-            renderer._run(collector, steps)
+            renderer._run(item, steps)
             renderer._cache.flush()
 
-    def _typeset_into_cache(self, page: tuple[MathCollector, dict[str, Any] | None]) -> int:
+    def _typeset_into_cache(self, item: _Work) -> int:
         """In a worker process: typeset one page's uncached formulas into the disk cache
         (messages are dropped: the formulas that fail stay uncached and are redone, and
         reported, by the parent). Returns how many were typeset."""
         if os.getpid() == self._owner:  # this process's share counts in its own stats
-            self._typeset(self, page)
+            self._typeset(self, item)
             return 0
         worker = self._worker()
         before = worker.stats.rendered
-        self._typeset(worker, page)
+        self._typeset(worker, item)
         return worker.stats.rendered - before
 
     def _worker(self) -> KatexRenderer:
@@ -355,53 +364,53 @@ class KatexRenderer:
                                          Diagnostics(), dist=self.dist)
         return self._forked
 
-    def _plan(self, collector: MathCollector, labels: dict[str, Any] | None) -> list[_Step]:
+    def _plan(self, item: _Work) -> list[_Step]:
         """Cached formulas get their HTML now; the rest (and every macro definition) go to V8."""
-        macros = collector.macros
+        macros = item.page.macros
         all_define = any(_DEFINITION_RE.search(body) for body in macros.values())
         base = hashlib.sha256(json.dumps([CACHE_FORMAT, self._katex_fingerprint(), self.settings.katex_strict,
                                           sorted(macros.items())]).encode()).hexdigest()
         defs = hashlib.sha256(base.encode())
         planned = []
-        for formula in collector.ordered():
-            tex = substitute_references(formula.render_tex or formula.tex, labels)
+        for index, formula in item.page.ordered():
+            tex = substitute_references(formula.render_tex or formula.tex, item.labels)
             key = hashlib.sha256(f"{defs.hexdigest()}\0{int(formula.display)}\0{tex}".encode()).hexdigest()
             defines = all_define or formula.defines_macros
-            planned.append((formula, tex, key, defines))
+            planned.append((index, formula, tex, key, defines))
             if defines:
                 defs.update(tex.encode() + b"\0")
-        cached = self._cache.get_many(key for formula, _, key, _ in planned if formula.html is None)
+        cached = self._cache.get_many(key for index, _, _, key, _ in planned if item.html[index] is None)
         steps: list[_Step] = []
         first: dict[str, _Step] = {}
-        for formula, tex, key, defines in planned:
-            if formula.html is None:
+        for index, formula, tex, key, defines in planned:
+            if item.html[index] is None:
                 html_text = cached.get(key)
                 if html_text is not None:
-                    formula.html = html_text if html_text == "" else wrap_html(formula, html_text)
+                    item.html[index] = html_text if html_text == "" else wrap_html(formula, html_text)
                     self.stats.cached += 1
                 elif key in first and not defines:
-                    first[key].twins.append(formula)
+                    first[key].twins.append(index)
                 else:
-                    steps.append(_Step(formula, tex, key, keep=True))
+                    steps.append(_Step(index, formula, tex, key, keep=True))
                     if not defines:
                         first[key] = steps[-1]
             if defines and (not steps or steps[-1].formula is not formula):
-                steps.append(_Step(formula, tex, key, keep=False))
+                steps.append(_Step(index, formula, tex, key, keep=False))
         return steps
 
-    def _run(self, collector: MathCollector, steps: list[_Step]) -> None:
+    def _run(self, item: _Work, steps: list[_Step]) -> None:
         items = [{"t": s.tex, "d": s.formula.display, "k": s.keep,
                   "def": bool(_DEFINITION_RE.search(s.tex))} for s in steps]
         started = time.perf_counter()
-        raw = self._engine().call("qedRender", json.dumps(items), json.dumps(collector.macros),
+        raw = self._engine().call("qedRender", json.dumps(items), json.dumps(dict(item.page.macros)),
                                   self.settings.katex_strict)
         self.stats.seconds += time.perf_counter() - started
         for step, result in zip(steps, json.loads(raw), strict=True):
             if not step.keep:
                 continue
             if "e" in result:
-                for formula in (step.formula, *step.twins):
-                    self._failed(formula, result["e"], result.get("p") or 0)
+                for index in (step.index, *step.twins):
+                    item.html[index] = self._failed(item.page.formulas[index], result["e"], result.get("p") or 0)
                 continue
             self.stats.rendered += 1
             for warning in result.get("w") or []:
@@ -409,10 +418,12 @@ class KatexRenderer:
                                          step.formula.location)
             if not result.get("w"):
                 self._cache.put(step.key, result["h"])
-            for formula in (step.formula, *step.twins):
-                formula.html = "" if result["h"] == "" else wrap_html(formula, result["h"])
+            for index in (step.index, *step.twins):
+                formula = item.page.formulas[index]
+                item.html[index] = "" if result["h"] == "" else wrap_html(formula, result["h"])
 
-    def _failed(self, formula: Formula, message: str, position: int) -> None:
+    def _failed(self, formula: Formula, message: str, position: int) -> str:
+        """Report a TeX error at its place; the formula shows as its source, in red."""
         self.stats.failed += 1
         text = f"TeX error: {clean_katex_message(message)} in {_clip(formula.source)}"
         location = error_location(formula, position)
@@ -420,19 +431,17 @@ class KatexRenderer:
             self.diagnostics.warning(text, location)
         else:
             self.diagnostics.error(text, location)
-        formula.html = (f'<span class="katex-error" title="{html.escape(clean_katex_message(message))}">'
-                        f"{html.escape(formula.source)}</span>")
+        return (f'<span class="katex-error" title="{html.escape(clean_katex_message(message))}">'
+                f"{html.escape(formula.source)}</span>")
 
-    def _client_side(self, collector: MathCollector, todo: list[Formula]) -> None:
+    def _client_side(self, item: _Work) -> None:
         if not self._warned:
             self._warned = True
             message = (f"KaTeX is not available ({self._why_missing}): formulas are left for KaTeX's auto-render "
                        f"in the browser. Install Debian's libjs-katex, or set math.katex.dist / ${ENV_DIST}")
             (self.diagnostics.error if self.settings.strict else self.diagnostics.warning)(message, None)
-        collector.client_side = True
-        for formula in todo:
-            formula.html = client_side_html(formula)
-        self.stats.total += len(todo)
+        item.client_side = True
+        item.html[:] = [client_side_html(formula) for formula in item.page.formulas]
 
     def _engine(self) -> Any:
         """V8 with KaTeX loaded: started once per renderer (so once per process), on first use."""
@@ -462,15 +471,12 @@ class KatexRenderer:
                          version=self.version)
 
 
-def page_head_html(collector: MathCollector, base_url: str | None = None) -> str:
+def page_head_html(typeset: TypesetMath, base_url: str) -> str:
     """Stylesheet (and, without KaTeX at build time, scripts) for a page with math, for the
     KaTeX that rendered it."""
-    if base_url is None:
-        site = getattr(collector.ctx, "site", None)
-        base_url = getattr(site, "base_url", "/") if site is not None else "/"
-    version = collector.renderer.version if collector.renderer is not None else None
-    return head_html(collector.settings, bool(collector.formulas), base_url, client_side=collector.client_side,
-                     macros=collector.macros, version=version)
+    page = typeset.page
+    return head_html(page.settings, bool(page.formulas), base_url, client_side=typeset.client_side,
+                     macros=dict(page.macros), version=typeset.katex_version)
 
 
 PARALLEL_FORMULAS = 400  # uncached formulas worth starting V8 in more processes for (about 0.25 s of work)

@@ -88,44 +88,84 @@ class Formula:
     source: str  # as written, delimiters included (for messages and client-side rendering)
     labels: list[str] = field(default_factory=list)
     render_tex: str | None = None  # tex with labels turned into \tag{n}; set by numbering
-    html: str | None = None
 
     @property
     def defines_macros(self) -> bool:
         return bool(_DEFINITION_RE.search(self.tex))
 
 
+@dataclass(frozen=True)
+class PageMath:
+    """What the body stage found of a page's math, numbered: the input of typesetting."""
+
+    settings: MathSettings  # the site's, with the page's front matter applied
+    macros: Mapping[str, str]  # site macros overridden by the page's: what every formula starts with
+    formulas: tuple[Formula, ...]
+
+    def ordered(self) -> list[tuple[int, Formula]]:
+        """(index, formula) in document order: the order macros (`\\gdef`) and numbers follow."""
+        return sorted(enumerate(self.formulas), key=lambda pair: (pair[1].location.line, pair[1].location.col,
+                                                                  pair[0]))
+
+
+@dataclass(frozen=True)
+class TypesetMath:
+    """A page's formulas as HTML (index = marker key), from KaTeX or for its in-browser fallback."""
+
+    page: PageMath
+    html: tuple[str, ...]
+    client_side: bool = False  # KaTeX was not available at build time
+    katex_version: str | None = None
+
+    def resolve(self, key: str) -> str:
+        """The HTML for marker key `key` (the resolver of marker kind "math")."""
+        index = int(key) if key.isdigit() else -1
+        return self.html[index] if 0 <= index < len(self.html) else ""
+
+    def tex(self, key: str) -> str:
+        """The TeX of marker key `key`, as a reader would search for it."""
+        index = int(key) if key.isdigit() else -1
+        return f" {self.page.formulas[index].tex.strip()} " if 0 <= index < len(self.html) else ""
+
+    def glue_punctuation(self, text: str) -> str:
+        """Keep the punctuation (or a suffix, as in "$i$-th") after an inline formula on the
+        formula's line: Chromium may break after KaTeX's last box and start a line with it.
+
+        A formula of one box goes with its suffix into a no-wrap span. A longer one keeps its
+        earlier break points: only its last box is made no-wrap, which holds for punctuation
+        (a hyphen may still move, rarely). The marker is resolved here, since the formula's
+        HTML is needed."""
+
+        def glue(match: re.Match[str]) -> str:
+            index = int(match.group(1))
+            if index >= len(self.html) or self.page.formulas[index].display or not self.html[index]:
+                return match.group(0)
+            formula_html = self.html[index]
+            if formula_html.count(_LAST_BOX) <= 1:
+                return f'<span class="math-tail">{formula_html}{match.group(2)}</span>'
+            return _nobreak_last_box(formula_html) + match.group(2)
+
+        return _MATH_THEN_PUNCTUATION_RE.sub(glue, text)
+
+
 class MathCollector:
-    """The formulas of one page: `protect` cuts them out of text, `resolve` gives their HTML.
+    """The formulas of one page while its body renders: `protect` cuts them out of text.
 
     `protect` may be called many times per page and not in document order (a `raw` or
     admonition body is protected before the text around it), so numbering and macro order
-    use the formulas' source locations, not the order of calls. With a `ctx`
-    (`BodyContext`), labels are defined and references recorded on it as they are found
-    (labels renumbered when an earlier formula turns up later); without one they collect in
-    `labels()` and `references`.
+    use the formulas' source locations, not the order of calls. `record()` gives what was
+    found, numbered, as a `PageMath`; `labels(url)` and `references` what it defines and cites.
     """
 
     def __init__(self, source: SourceText, settings: MathSettings, page_math: Any = None,
-                 diagnostics: Diagnostics | None = None, ctx: Any = None):
+                 diagnostics: Diagnostics | None = None):
         self.source = source
         self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
         location = Location(source.path, 1, 1)
         self.settings, self.page_macros = page_settings(settings, page_math, self.diagnostics, location)
-        self.ctx = ctx
         self.formulas: list[Formula] = []
         self.references: list[tuple[str, Location]] = []
-        self.client_side = False  # set by the renderer when KaTeX was not available
-        self.renderer: Any = None  # the KatexRenderer that typeset this page (renders late formulas)
         self._numbers: dict[str, str] = {}
-        self._numbered_count = -1
-
-    def detach(self) -> None:
-        """Drop the links to the page and the build (see `rendering.RenderedBody`)."""
-        self.ctx = self.source = self.diagnostics = None  # type: ignore[assignment]
-
-    def attach(self, ctx: Any, source: SourceText, diagnostics: Diagnostics) -> None:
-        self.ctx, self.source, self.diagnostics = ctx, source, diagnostics
 
     # -- finding -------------------------------------------------------------------------
 
@@ -133,12 +173,7 @@ class MathCollector:
         """`text` with each formula replaced by `marker("math", index)`; `\\eqref` by a ref marker."""
         if not self.settings.enabled or not text:
             return text
-        mode = escapes or self.settings.escapes
-        scanner = _Scanner(self, text, origin, mode)
-        result = scanner.run()
-        if scanner.added_labels:
-            self._renumber()
-        return result
+        return _Scanner(self, text, origin, escapes or self.settings.escapes).run()
 
     def add(self, tex: str, display: bool, location: Location, source: str, label: str | None = None,
             *, escapes: str = "verbatim") -> str:
@@ -159,13 +194,12 @@ class MathCollector:
             else:
                 formula.labels.append(name)
         for m in _MATH_REF_RE.finditer(tex):
-            self._reference(m.group(2), location)
+            self.reference(m.group(2), location)
         self.formulas.append(formula)
         return marker("math", str(len(self.formulas) - 1))
 
-    def _reference(self, label_id: str, location: Location) -> str:
-        if self.ctx is not None:
-            return self.ctx.reference(label_id, location)
+    def reference(self, label_id: str, location: Location) -> str:
+        """A `ref` marker for `\\eqref{label_id}` in prose; recorded to be checked site-wide."""
         self.references.append((label_id, location))
         return marker("ref", label_id)
 
@@ -173,25 +207,20 @@ class MathCollector:
 
     def ordered(self) -> list[Formula]:
         """Formulas in document order: the order macros (`\\gdef`) and numbers follow."""
-        indexed = sorted(enumerate(self.formulas), key=lambda pair: (pair[1].location.line, pair[1].location.col,
-                                                                     pair[0]))
-        return [formula for _, formula in indexed]
+        return [formula for _, formula in self.record().ordered()]
 
     def number_equations(self) -> None:
         """Give every numbered row and labelled display formula its `\\tag{n}`, in document order."""
-        if self._numbered_count == len(self.formulas):
-            return
-        self._numbered_count = len(self.formulas)
         counter = [0]
         self._numbers = {}
-        for formula in self.ordered():
+        for _, formula in PageMath(self.settings, {}, tuple(self.formulas)).ordered():
             if formula.display:
                 formula.render_tex = _number_formula(formula, counter, self._numbers, self.diagnostics)
             else:
                 formula.render_tex = formula.tex
 
-    def labels(self, url: str = "") -> list[Any]:
-        """The page's equation labels as `qed.body.Label`s, `url` being the page's."""
+    def labels(self, url: str = "") -> list[Label]:
+        """The page's equation labels, numbered, `url` being the page's."""
         self.number_equations()
         result = []
         for formula in self.formulas:
@@ -200,61 +229,10 @@ class MathCollector:
                     result.append(Label(name, self._numbers[name], f"{url}#{name}", formula.location, "equation"))
         return result
 
-    def _renumber(self) -> None:
-        """Keep `ctx.labels` right as formulas arrive out of document order."""
-        if self.ctx is None:
-            return
-        url = getattr(self.ctx.page, "rel_permalink", "") or ""
-        for label in self.labels(url):
-            existing = self.ctx.labels.get(label.id)
-            if existing is None:
-                self.ctx.define_label(label)
-            elif existing.kind == "equation" and existing.location == label.location:
-                self.ctx.labels[label.id] = label
-            elif existing.location != label.location and not self._seen_duplicate(label):
-                self.ctx.define_label(label)  # reports the duplicate
-
-    def _seen_duplicate(self, label: Any) -> bool:
-        key = (label.id, label.location)
-        seen = self.__dict__.setdefault("_duplicates", set())
-        if key in seen:
-            return True
-        seen.add(key)
-        return False
-
-    # -- output --------------------------------------------------------------------------
-
-    def resolve(self, key: str) -> str:
-        """The HTML for marker key `key` (the link stage's resolver for kind "math")."""
-        try:
-            formula = self.formulas[int(key)]
-        except (ValueError, IndexError):
-            return ""
-        if formula.html is None and self.renderer is not None:
-            self.renderer.render_page(self)  # a formula protected after typesetting (a title, say)
-        if formula.html is None:
-            return client_side_html(formula)
-        return formula.html
-
-    def glue_punctuation(self, text: str) -> str:
-        """Keep the punctuation (or a suffix, as in "$i$-th") after an inline formula on the
-        formula's line: Chromium may break after KaTeX's last box and start a line with it.
-
-        A formula of one box goes with its suffix into a no-wrap span. A longer one keeps its
-        earlier break points: only its last box is made no-wrap, which holds for punctuation
-        (a hyphen may still move, rarely). The marker is resolved here, since the formula's
-        HTML is needed."""
-
-        def glue(match: re.Match[str]) -> str:
-            index = int(match.group(1))
-            formula = self.formulas[index] if index < len(self.formulas) else None
-            if formula is None or formula.display or not formula.html:
-                return match.group(0)
-            if formula.html.count(_LAST_BOX) <= 1:
-                return f'<span class="math-tail">{formula.html}{match.group(2)}</span>'
-            return _nobreak_last_box(formula.html) + match.group(2)
-
-        return _MATH_THEN_PUNCTUATION_RE.sub(glue, text)
+    def record(self) -> PageMath:
+        """The page's formulas, numbered: what typesetting needs, and nothing of the page."""
+        self.number_equations()
+        return PageMath(self.settings, self.macros, tuple(self.formulas))
 
     @property
     def macros(self) -> dict[str, str]:
@@ -272,7 +250,6 @@ class _Scanner:
         self.mode = mode
         self.out: list[str] = []
         self.code = CodeMap.of(text).block_ranges()
-        self.added_labels = False
         self._line_starts = [0] + [m.end() for m in _NEWLINE_RE.finditer(text)]
 
     def location(self, offset: int) -> Location:
@@ -347,7 +324,7 @@ class _Scanner:
         if nxt in ("e", "r"):
             ref = _TEXT_REF_RE.match(text, p)
             if ref:
-                return ref.end(), self.c._reference(ref.group(2), self.location(p))
+                return ref.end(), self.c.reference(ref.group(2), self.location(p))
         return (p + 2, None) if nxt else None  # an escaped character: `\$`, `\``, `\\`
 
     def _dollar(self, p: int) -> tuple[int, str | None] | None:
@@ -420,11 +397,7 @@ class _Scanner:
             if attr:
                 label, end = attr.group(1), attr.end()
         tex = self.text[body_start:body_end]
-        before = len(self.c.formulas)
-        key = self.c.add(tex, display, self.location(start), self.text[start:end], label, escapes=self.mode)
-        if self.c.formulas[before].labels:
-            self.added_labels = True
-        return end, key
+        return end, self.c.add(tex, display, self.location(start), self.text[start:end], label, escapes=self.mode)
 
 
 def _blank_line_follows(text: str, newline: int) -> bool:

@@ -5,28 +5,29 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any
 
 import jinja2
 
-from qed.body import BodyContext
 from qed.content import Page, Site
 from qed.errors import QedError
 from qed.katex import static_files
 from qed.markdown import syntax_css
+from qed.math import MathSettings
 from qed.output import Staging
 from qed.pagination import PaginationSettings, pager_path, paginate
 from qed.parallel import map_in_processes
 from qed.search import SearchSettings, search_index
 from qed.templates import render_named, render_page, theme_dir
+from qed.verification import VerificationReport
 
 FEED_LIMIT = 20
 
 
-def write_site(site: Site, env: jinja2.Environment, bodies: list[BodyContext], report: Any,
-               staging: Staging, *, jobs: int = 1, pagination: PaginationSettings | None = None,
-               search: SearchSettings | None = None) -> None:
-    """Write every file of the site into the staging folder (pages in `jobs` processes)."""
+def write_site(site: Site, env: jinja2.Environment, report: VerificationReport | None, staging: Staging, *,
+               jobs: int = 1, pagination: PaginationSettings | None = None, search: SearchSettings | None = None,
+               math_settings: MathSettings | None = None) -> None:
+    """Write every file of the site into the staging folder (pages in `jobs` processes);
+    `math_settings` are those of the site's math, None when no page has any."""
     _copy_static(site, staging)
     staging.write_text("css/syntax.css", syntax_css())
     pagination = pagination or PaginationSettings()
@@ -38,7 +39,9 @@ def write_site(site: Site, env: jinja2.Environment, bodies: list[BodyContext], r
     if search is not None and search.enabled:
         _write_search(site, env, staging, search)
     staging.write_text("404.html", render_named(env, "404.html", {"site": site, "page": site.home}))
-    _write_math_assets(site, bodies, staging)
+    if math_settings is not None:
+        for source, relative in static_files(math_settings):  # KaTeX's CSS and fonts, when self-hosted
+            staging.copy_file(source, relative)
     if report is not None:
         report.write_site_files(staging.path_for("verification").parent,
                                 lambda name, context: render_named(env, name, {"site": site, **context}))
@@ -124,13 +127,3 @@ def _redirect(permalink: str, site: Site) -> str:
 def _feed_pages(site: Site) -> list[Page]:
     """Pages with an RSS feed: home, sections and taxonomy terms, as in Hugo."""
     return [site.home, *site.sections.values(), *(p for p in site.taxonomy_pages if p.kind == "term")]
-
-
-def _write_math_assets(site: Site, bodies: list[BodyContext], staging: Staging) -> None:
-    """KaTeX's stylesheet and fonts, when the site hosts them itself."""
-    collector = next((ctx.math for ctx in bodies if ctx.math is not None and ctx.math.formulas), None)
-    if collector is None:
-        return
-
-    for source, relative in static_files(collector.settings):
-        staging.copy_file(source, relative)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,7 @@ from qed.shortcodes_syntax import (
     tokenize,
 )
 
-__all__ = ["ShortcodeContext", "expand_shortcodes", "install_shortcode_support", "template_name",
+__all__ = ["ShortcodeContext", "expand_shortcodes", "template_filters", "template_name",
            "template_uses_inner"]
 
 _USES_INNER_RE = re.compile(r"\binner\b")
@@ -145,25 +146,18 @@ class ShortcodeContext:
 # ---------------------------------------------------------------- Jinja support
 
 
-def install_shortcode_support(env: jinja2.Environment) -> None:
-    """Register the filters and globals shortcode templates use; call once per environment.
+def template_filters() -> dict[str, Callable[..., Any]]:
+    """The filters shortcode templates use (registered by `qed.templates.create_environment`).
 
-    Filters: `markdownify` (block markdown → HTML, math included), `markdownify_inline`,
+    `markdownify` (block markdown → HTML, math included), `markdownify_inline`,
     `protect_math` (math only, for `raw`), `highlight` (Pygments, as code fences), and for
     `style`: `scope_css` (CSS with `&` nesting → rules under a selector) and `short_hash`;
     `run_in` (a proof's "Proof." and tombstone inside its first and last paragraphs);
     `mermaid` (a diagram's source as the theme draws it).
-    Global: `marker`.
     """
-    env.filters["markdownify"] = _markdownify
-    env.filters["markdownify_inline"] = _markdownify_inline
-    env.filters["protect_math"] = _protect_math
-    env.filters["highlight"] = _highlight
-    env.filters["scope_css"] = _scope_css
-    env.filters["short_hash"] = _short_hash
-    env.filters["run_in"] = _run_in
-    env.filters["mermaid"] = lambda source: Markup(mermaid_block(str(source or "")))
-    env.globals["marker"] = marker
+    return {"markdownify": _markdownify, "markdownify_inline": _markdownify_inline, "protect_math": _protect_math,
+            "highlight": _highlight, "scope_css": _scope_css, "short_hash": _short_hash, "run_in": _run_in,
+            "mermaid": lambda source: Markup(mermaid_block(str(source or "")))}
 
 
 def _origin(context: Any, text: str) -> Location:
@@ -249,8 +243,6 @@ def expand_shortcodes(body: str, origin: Location, ctx: BodyContext) -> str:
     """
     if "{{" not in body:
         return body
-    if "markdownify" not in ctx.templates.filters:
-        install_shortcode_support(ctx.templates)
     return _Expansion(body, origin, ctx).run()
 
 

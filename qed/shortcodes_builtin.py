@@ -1,6 +1,6 @@
 """The Python behind two built-in shortcodes that Jinja cannot do alone: `highlight` and `style`.
 
-Both are exposed to templates as filters (see `qed.shortcodes.install_shortcode_support`),
+Both are exposed to templates as filters (see `qed.shortcodes.template_filters`),
 so the shortcodes themselves stay plain templates that a site can override.
 """
 

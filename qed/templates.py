@@ -17,6 +17,8 @@ import jinja2
 
 from qed.content import Page, Site, base_path, term_path, urlize
 from qed.errors import Diagnostics, Location, QedError
+from qed.markers import marker
+from qed.shortcodes import template_filters
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "theme"
 _PACKAGED_THEME = Path(__file__).resolve().parent / "_theme"
@@ -39,8 +41,9 @@ def layout_dirs(site_root: Path) -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
-def create_environment(site_root: Path, base_url: str) -> jinja2.Environment:
-    """The one Jinja2 environment of a build: strict about undefined names, autoescaping HTML."""
+def create_environment(site_root: Path, base_url: str, *, search_enabled: bool = False) -> jinja2.Environment:
+    """The one Jinja2 environment of a build: strict about undefined names, autoescaping HTML,
+    and the one place where template filters and globals are registered."""
     loader = jinja2.FileSystemLoader([str(d) for d in layout_dirs(site_root)])
     env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html", "xml"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -53,6 +56,9 @@ def create_environment(site_root: Path, base_url: str) -> jinja2.Environment:
     env.filters["isodate"] = lambda when: when.isoformat() if when else ""
     env.globals["term_url"] = lambda taxonomy, term: prefix + term_path(taxonomy, term)
     env.globals["now"] = dt.datetime.now
+    env.globals["search_url"] = env.filters["relurl"]("search/") if search_enabled else ""
+    env.globals["marker"] = marker
+    env.filters.update(template_filters())
     return env
 
 

@@ -13,7 +13,7 @@ written by the author.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -74,7 +74,7 @@ class TheoremSettings:
         return cls(**chosen)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Claim:
     """One theorem-like block: what it says, where it is, which verifier checks it."""
 
@@ -300,16 +300,6 @@ def _section_heading_lines(text: str, body_offset: int) -> list[int]:
     """1-based file lines of the body's `##` headings (front matter is not markdown)."""
     first_line = text.count("\n", 0, body_offset) + 1
     return [first_line + line for line in CodeMap.of(text[body_offset:], with_headings=True).heading_lines(2)]
-
-
-def collect_claims(pages: Iterable[Any]) -> list[Claim]:
-    """Every claim of the site in page order, from `PageClaims` or `BodyContext`s."""
-    found: list[Claim] = []
-    for item in pages:
-        page_claims = item.claims if isinstance(item, BodyContext) else item
-        if page_claims is not None:
-            found.extend(page_claims.claims)
-    return found
 
 
 # ---------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from qed.katex import (
     static_files,
 )
 from qed.markers import resolve_markers
-from qed.math import MathCollector, MathSettings
+from qed.math import MathCollector, MathSettings, TypesetMath
 from tests.htmltree import parse_html
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "math"
@@ -47,8 +47,8 @@ def renderer(tmp_path: Path, settings: MathSettings | None = None, **kwargs) -> 
                          user_cache=tmp_path / "user-cache", **kwargs)
 
 
-def rendered(collector: MathCollector, text: str):
-    return parse_html(resolve_markers(text, {"math": collector.resolve}))
+def rendered(typeset: TypesetMath, text: str):
+    return parse_html(resolve_markers(text, {"math": typeset.resolve}))
 
 
 def test_debian_katex_is_found():
@@ -60,8 +60,8 @@ def test_debian_katex_is_found():
 def test_inline_and_display_math_are_typeset(tmp_path):
     collector, text = page("a $x^2$ b\n\n$$\\int_0^1 f$$")
     render = renderer(tmp_path)
-    render.render_page(collector)
-    tree = rendered(collector, text)
+    typeset = render.render_page(collector.record())
+    tree = rendered(typeset, text)
     inline = tree.find("span", "math")
     assert "inline" in inline.attrs["class"] and inline.find("span", "katex")
     display = tree.find_all("span", "display")[0]
@@ -75,11 +75,11 @@ def test_site_page_and_gdef_macros(tmp_path):
             "$\\half \\in \\Q$")
     collector, _ = page(text, page_math={"macros": {"\\Q": "\\mathbb{Q}"}})
     render = renderer(tmp_path)
-    render.render_page(collector)
+    typeset = render.render_page(collector.record())
     assert render.diagnostics.errors == []
-    assert collector.formulas[0].html == ""  # only a definition: nothing visible
-    assert collector.formulas[2].html == ""
-    assert 'mathbb">R<' in collector.formulas[1].html and 'mathbb">Q<' in collector.formulas[3].html
+    assert typeset.html[0] == ""  # only a definition: nothing visible
+    assert typeset.html[2] == ""
+    assert 'mathbb">R<' in typeset.html[1] and 'mathbb">Q<' in typeset.html[3]
 
 
 def test_definitions_apply_in_document_order_not_protect_order(tmp_path):
@@ -88,27 +88,27 @@ def test_definitions_apply_in_document_order_not_protect_order(tmp_path):
     collector.protect("$\\twice{a}$", Location("post.md", 9, 1))  # a raw body, protected first
     collector.protect("$$\\gdef\\twice#1{#1#1}$$", Location("post.md", 2, 1))
     render = renderer(tmp_path)
-    render.render_page(collector)
+    render.render_page(collector.record())
     assert render.diagnostics.errors == []
 
 
 def test_tex_errors_name_file_line_column_and_formula(tmp_path):
     collector, _ = page("a\n\nsee $x + \\foo$ and $\\frac{a$\n")
     render = renderer(tmp_path)
-    render.render_page(collector)
+    typeset = render.render_page(collector.record())
     messages = [str(e) for e in render.diagnostics.errors]
     assert messages[0] == "post.md:3:10: TeX error: Undefined control sequence: \\foo at position 5 in $x + \\foo$"
     # "at end of input" points at the closing `$`
     assert messages[1].startswith("post.md:3:28: TeX error: ") and messages[1].endswith("in $\\frac{a$")
     assert len(messages) == 2 and render.stats.failed == 2
-    assert 'class="katex-error"' in collector.formulas[0].html
+    assert 'class="katex-error"' in typeset.html[0]
 
 
 def test_errors_can_be_warnings(tmp_path):
     settings = MathSettings(errors="warn")
     collector, _ = page("$\\foo$", settings)
     render = renderer(tmp_path, settings)
-    render.render_page(collector)
+    render.render_page(collector.record())
     assert render.diagnostics.errors == [] and "TeX error" in render.diagnostics.warnings[0].message
 
 
@@ -121,33 +121,33 @@ def test_second_build_renders_nothing(tmp_path):
     text = "$$\\gdef\\f{y}$$ $a$ $\\f$ $$b \\label{eq:b}$$"
     first = renderer(tmp_path)
     collector, _ = page(text)
-    first.render_page(collector)
-    html_first = [f.html for f in collector.formulas]
+    typeset = first.render_page(collector.record())
+    html_first = list(typeset.html)
     second = renderer(tmp_path)  # a new process: nothing in memory
     collector, _ = page(text)
-    second.render_page(collector)
+    typeset = second.render_page(collector.record())
     assert (second.stats.rendered, second.stats.cached) == (0, 4)
-    assert [f.html for f in collector.formulas] == html_first
+    assert list(typeset.html) == html_first
     assert second._v8 is None  # V8 was not even started
 
 
 def test_cache_key_follows_macros(tmp_path):
     first = renderer(tmp_path)
-    first.render_page(page("$$\\gdef\\f{y}$$ $\\f$")[0])
+    first.render_page(page("$$\\gdef\\f{y}$$ $\\f$")[0].record())
     changed = renderer(tmp_path)
     collector, _ = page("$$\\gdef\\f{z}$$ $\\f$")
-    changed.render_page(collector)
-    assert changed.stats.rendered == 2 and "z" in collector.formulas[1].html
+    typeset = changed.render_page(collector.record())
+    assert changed.stats.rendered == 2 and "z" in typeset.html[1]
     site_macro = renderer(tmp_path, MathSettings(macros=(("\\R", "\\mathbf{R}"),)))
-    site_macro.render_page(page("$\\R$", MathSettings(macros=(("\\R", "\\mathbf{R}"),)))[0])
+    site_macro.render_page(page("$\\R$", MathSettings(macros=(("\\R", "\\mathbf{R}"),)))[0].record())
     assert site_macro.stats.rendered == 1
 
 
 def test_cached_definition_still_feeds_new_formulas(tmp_path):
-    renderer(tmp_path).render_page(page("$$\\gdef\\f#1{#1^2}$$ $\\f{a}$")[0])
+    renderer(tmp_path).render_page(page("$$\\gdef\\f#1{#1^2}$$ $\\f{a}$")[0].record())
     again = renderer(tmp_path)
     collector, _ = page("$$\\gdef\\f#1{#1^2}$$ $\\f{a}$ $\\f{b} + 1$")
-    again.render_page(collector)
+    again.render_page(collector.record())
     assert again.diagnostics.errors == []
     assert (again.stats.rendered, again.stats.cached) == (1, 2)
 
@@ -159,9 +159,9 @@ def test_equation_numbers_and_eqref_inside_math(tmp_path):
     labels = {label.id: label for label in collector.labels("/posts/p/")}
     assert labels["eq:a"] == Label("eq:a", "(1)", "/posts/p/#eq:a", Location("post.md", 1, 1), "equation")
     render = renderer(tmp_path)
-    render.render_page(collector, labels)
+    typeset = render.render_page(collector.record(), labels)
     assert render.diagnostics.errors == []
-    tree = rendered(collector, text)
+    tree = rendered(typeset, text)
     assert tree.find("span", "display", id="eq:a").find("span", "tag")
     assert any(a.attrs.get("href") == "/posts/p/#eq:a" for a in tree.find_all("a"))
 
@@ -169,24 +169,17 @@ def test_equation_numbers_and_eqref_inside_math(tmp_path):
 def test_unknown_eqref_in_math_renders_placeholder(tmp_path):
     collector, _ = page("$$\\eqref{eq:missing}$$")
     render = renderer(tmp_path)
-    render.render_page(collector, {})
-    assert render.diagnostics.errors == [] and "??" in collector.formulas[0].html
+    typeset = render.render_page(collector.record(), {})
+    assert render.diagnostics.errors == [] and "??" in typeset.html[0]
     assert [i for i, _ in collector.references] == ["eq:missing"]
 
 
 def test_aligned_rows_are_numbered_without_css_counters(tmp_path):
     collector, _ = page("\\begin{align}\na &= b \\\\\nc &= d\n\\end{align}")
     render = renderer(tmp_path)
-    render.render_page(collector)
-    html = collector.formulas[0].html
+    typeset = render.render_page(collector.record())
+    html = typeset.html[0]
     assert 'class="eqn-num"' not in html and "\\tag{2}" in html and render.diagnostics.errors == []
-
-
-def test_late_formula_is_rendered_on_resolve(tmp_path):
-    collector, _ = page("$a$")
-    renderer(tmp_path).render_page(collector)
-    late = collector.protect("Title with $b$", Location("post.md", 1, 1))
-    assert "katex" in resolve_markers(late, {"math": collector.resolve})
 
 
 def test_seed_post_renders_without_errors(tmp_path):
@@ -202,15 +195,15 @@ def test_seed_post_renders_without_errors(tmp_path):
         position = raw.end()
     collector.protect(text[position:], source.location(position))
     render = renderer(tmp_path, settings)
-    render.render_page(collector)
+    typeset = render.render_page(collector.record())
     assert render.diagnostics.errors == [] and collector.diagnostics.errors == []
     assert len(collector.formulas) > 70 and render.stats.failed == 0
-    braces = next(f for f in collector.formulas if "x_1,x_2" in f.tex)
-    assert braces.tex.startswith("X = \\{x_1")
-    operators = [m.text() for m in parse_html(braces.html).find_all("mo")]
+    braces = next(i for i, f in enumerate(collector.formulas) if "x_1,x_2" in f.tex)
+    assert collector.formulas[braces].tex.startswith("X = \\{x_1")
+    operators = [m.text() for m in parse_html(typeset.html[braces]).find_all("mo")]
     assert "{" in operators and "}" in operators
-    align = next(f for f in collector.formulas if f.tex.lstrip().startswith("\\begin{align*}"))
-    assert len(parse_html(align.html).find_all("mtr")) == 3  # `\\` stayed a row break inside raw
+    align = next(i for i, f in enumerate(collector.formulas) if f.tex.lstrip().startswith("\\begin{align*}"))
+    assert len(parse_html(typeset.html[align]).find_all("mtr")) == 3  # `\\` stayed a row break inside raw
 
 
 # -- without KaTeX -------------------------------------------------------------------------------
@@ -222,22 +215,22 @@ def test_fallback_to_client_side_with_one_warning(tmp_path):
     render = renderer(tmp_path, settings)
     first, text = page("a $x < y$ and $$\\R$$", settings)
     second, _ = page("$z$", settings)
-    render.render_page(first)
-    render.render_page(second)
+    typeset = render.render_page(first.record())
+    render.render_page(second.record())
     [warning] = render.diagnostics.warnings
     assert "KaTeX is not available" in warning.message and str(empty) in warning.message
     assert render.diagnostics.errors == []
-    tree = rendered(first, text)
+    tree = rendered(typeset, text)
     assert tree.find("span", "inline").text() == "\\(x < y\\)"
     assert tree.find("span", "display").text() == "\\[\\R\\]"
-    head = page_head_html(first, "/")
+    head = page_head_html(typeset, "/")
     assert "auto-render.min.js" in head and '"\\\\R": "\\\\mathbb{R}"' in head and "integrity=" in head
 
 
 def test_fallback_is_an_error_when_strict(tmp_path):
     settings = MathSettings(katex_dist=str(tmp_path), download=False, strict=True)
     render = renderer(tmp_path, settings)
-    render.render_page(page("$x$", settings)[0])
+    render.render_page(page("$x$", settings)[0].record())
     assert "KaTeX is not available" in render.diagnostics.errors[0].message
 
 
@@ -310,16 +303,16 @@ def test_static_files_for_self_hosting():
 def test_page_head_links_the_css_of_the_katex_that_rendered(tmp_path):
     collector, _ = page("$x$")
     render = renderer(tmp_path)
-    render.render_page(collector)
-    link = parse_html(page_head_html(collector, "/")).find_all("link")[0]
+    typeset = render.render_page(collector.record())
+    link = parse_html(page_head_html(typeset, "/")).find_all("link")[0]
     assert f"katex@{render.version}/" in link.attrs["href"]
 
 
 def test_numbered_formula_groups_its_boxes_before_the_tag(tmp_path):
     """The tag must be the formula's sibling, so that CSS can wrap it below on a phone."""
     collector, text = page("$$ a + b = c $$ {#eq:sum}\n\n$$ d = e $$")
-    renderer(tmp_path).render_page(collector)
-    tree = rendered(collector, text)
+    typeset = renderer(tmp_path).render_page(collector.record())
+    tree = rendered(typeset, text)
     numbered, plain = [d.find("span", "katex-html") for d in tree.find_all("span", "display")]
     assert [child.attrs["class"] for child in numbered.children] == ["qed-tagged", "tag"]
     assert numbered.children[0].find_all("span", "base") and numbered.children[1].text().replace(" ", "") == "(1)"
@@ -328,8 +321,8 @@ def test_numbered_formula_groups_its_boxes_before_the_tag(tmp_path):
 
 def test_punctuation_after_inline_math_stays_on_its_line(tmp_path):
     collector, text = page("Then $x^2 + y$. And $z$, but $w$ and $$u = v.$$ The $i$-th one.")
-    renderer(tmp_path).render_page(collector)
-    tree = rendered(collector, collector.glue_punctuation(text))
+    typeset = renderer(tmp_path).render_page(collector.record())
+    tree = rendered(typeset, typeset.glue_punctuation(text))
     first, second, third, fourth = tree.find_all("span", "inline")
     # a formula of several boxes keeps its break points: only its last box is glued
     last_box = first.find("span", "math-nobreak")

@@ -228,39 +228,6 @@ def test_eqref_inside_math_is_recorded_as_a_reference():
     assert [i for i, _ in collector.references] == ["eq:a"]
 
 
-class _Ctx:
-    """The part of BodyContext the collector uses."""
-
-    def __init__(self):
-        from qed.body import BodyContext
-
-        self.labels = {}
-        self.references = []
-        self.diagnostics = Diagnostics()
-        self.page = type("Page", (), {"rel_permalink": "/posts/p/"})()
-        self.define_label = lambda label: BodyContext.define_label(self, label)
-        self.reference = lambda label_id, location: BodyContext.reference(self, label_id, location)
-
-
-def test_with_a_context_labels_and_references_go_there():
-    ctx = _Ctx()
-    source = SourceText("post.md", "x")
-    collector = MathCollector(source, MathSettings(), None, ctx.diagnostics, ctx)
-    collector.protect("$$b$$ {#eq:b}\n\\eqref{eq:b}", Location("post.md", 5, 1))
-    collector.protect("$$a$$ {#eq:a}", Location("post.md", 1, 1))
-    assert {k: (v.text, v.url) for k, v in ctx.labels.items()} == {
-        "eq:a": ("(1)", "/posts/p/#eq:a"), "eq:b": ("(2)", "/posts/p/#eq:b")}
-    assert [i for i, _ in ctx.references] == ["eq:b"]
-    assert ctx.diagnostics.errors == []
-
-
-def test_duplicate_label_on_a_page_is_an_error():
-    ctx = _Ctx()
-    collector = MathCollector(SourceText("post.md", "x"), MathSettings(), None, ctx.diagnostics, ctx)
-    collector.protect("$$a$$ {#eq:a}\n\n$$b$$ {#eq:a}", Location("post.md", 1, 1))
-    assert any("duplicate id 'eq:a'" in e.message for e in ctx.diagnostics.errors)
-
-
 @pytest.mark.parametrize("text", [
     "- item\n\n      $y$\n",               # a code block inside the list item
     "- item\n\n        $y$\n\n$z$\n",       # one level deeper

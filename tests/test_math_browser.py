@@ -41,10 +41,10 @@ def _seed_body(tmp_path: Path) -> str:
         position = raw.end()
     parts.append(collector.protect(text[position:], source.location(position)))
     renderer = KatexRenderer(settings, tmp_path / "cache", Diagnostics())
-    renderer.render_page(collector)
+    typeset = renderer.render_page(collector.record())
     assert renderer.diagnostics.errors == []
     body = re.sub(r"\{\{[<%].*?[%>]\}\}", "", "".join(parts))
-    html = resolve_markers(body, {"math": collector.resolve})
+    html = resolve_markers(body, {"math": typeset.resolve})
     paragraphs = [p for p in re.split(r"\n\s*\n", html) if p.strip()]
     return "\n".join(f"<p>{p}</p>" for p in paragraphs)
 

@@ -14,7 +14,7 @@ from qed.body import BodyContext
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import find_markers, marker
 from qed.shortcodes_builtin import run_in
-from qed.theorems import PageClaims, TheoremSettings, collect_claims, reference_plugin
+from qed.theorems import PageClaims, TheoremSettings, reference_plugin
 from tests.htmltree import same_html
 
 LAYOUTS = Path(__file__).resolve().parents[1] / "theme" / "layouts"
@@ -52,7 +52,7 @@ def test_shared_counter_numbers_all_kinds_in_one_sequence() -> None:
     assert ctx.labels["thm:a"].text == "Theorem 1"
     assert ctx.labels["thm:a"].url == "/notes/posts/x/#thm:a"
     assert a.base_path == "/notes/"
-    assert next(c.key for c in collect_claims([ctx])) == "thm:a"
+    assert ctx.claims.claims[0].key == "thm:a"
     assert not ctx.diagnostics.errors
 
 

@@ -1,0 +1,86 @@
+"""Rendered page bodies kept between builds (`.qed-cache/bodies.sqlite`), and the keys that
+say when one may be reused: the page's file and everything a body can read besides."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown_it
+import mdit_py_plugins
+import pygments
+
+from qed.content import Page, Site
+from qed.disk_cache import DiskCache
+from qed.templates import layout_dirs
+
+
+class BodyCache:
+    """`RenderedBody` records by page, in a `DiskCache`; `clear=True` starts empty (`--clean`)."""
+
+    def __init__(self, path: Path, *, clear: bool = False):
+        self._disk = DiskCache(path, clear=clear)
+        self._keys: dict[str, str] = {}
+
+    def lookup(self, site: Site, pages: list[Page]) -> dict[str, Any]:
+        """The stored bodies of `pages` still valid for this build, by source path."""
+        self._keys = dict(zip((page.source_path for page in pages), body_keys(site, pages), strict=True))
+        stored = self._disk.get_many(self._keys.values())
+        found = {path: _restore(stored.get(key)) for path, key in self._keys.items()}
+        return {path: body for path, body in found.items() if body is not None}
+
+    def store(self, pickled: dict[str, bytes]) -> None:
+        """Keep freshly rendered bodies (pickled, by source path) and close the cache."""
+        for path, data in pickled.items():
+            self._disk.put(self._keys[path], data)
+        self._disk.close()
+
+
+def _restore(data: bytes | None) -> Any:
+    """A body from the cache, or None when there is none or it cannot be read back."""
+    if data is None:
+        return None
+    try:
+        return pickle.loads(data)
+    except Exception:  # written by another version of qed: render again
+        return None
+
+
+def body_keys(site: Site, pages: list[Page]) -> list[str]:
+    """Cache keys for page bodies: the page's file, and everything a body may read besides:
+    the config, every template, every page's front matter and URL (references, `site.pages`),
+    and the code that renders (qed and its markdown, template and highlighting libraries)."""
+    shared = hashlib.sha256()
+    for part in (_code_fingerprint(), json.dumps(site.config.raw, sort_keys=True, default=str),
+                 _templates_fingerprint(site.project_root), _pages_fingerprint(site)):
+        shared.update(part.encode() + b"\0")
+    base = shared.hexdigest()
+    return [hashlib.sha256(f"{base}\0{page.source_path}\0{page.file.text}".encode()).hexdigest() for page in pages]
+
+
+def _code_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    versions = [jinja2.__version__, markdown_it.__version__, mdit_py_plugins.__version__, pygments.__version__]
+    return digest.hexdigest() + ":".join(versions)
+
+
+def _templates_fingerprint(site_root: Path) -> str:
+    digest = hashlib.sha256()
+    for folder in layout_dirs(site_root):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(f"{path.relative_to(folder)}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _pages_fingerprint(site: Site) -> str:
+    rows = [[page.kind, page.source_path, page.path, page.permalink, page.title, page.section, page.date,
+             page.lastmod, page.weight, page.draft, page.params, page.tags, page.categories, page.aliases,
+             page.description, page.front_matter] for page in site.all_pages]
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
