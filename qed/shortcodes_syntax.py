@@ -291,56 +291,58 @@ def tokenize(body: str, problems: list[SyntaxProblem]) -> list[Text | Call]:
     """Split the body into literal text and calls, skipping code; problems are appended."""
     codes = CodeMap.of(body)
     tokens: list[Text | Call] = []
-    text_start = 0
-    pos = 0
+    text_start = pos = 0
 
     def flush(upto: int, code: bool = False) -> None:
         if upto > text_start:
             segment = body[text_start:upto]
             tokens.append(Text(unescape_calls(segment) if code else segment))
 
-    while True:
-        match = _INTERESTING_RE.search(body, pos)
-        if not match:
-            break
+    while (match := _INTERESTING_RE.search(body, pos)) is not None:
         start = match.start()
-        block = codes.code_block_at(start)
-        if block is not None:
-            flush(block[0])
-            text_start = block[0]
-            flush(block[1], code=True)
-            text_start = pos = block[1]
+        code = _code_at(body, match, codes)
+        if code is not None:
+            flush(code[0])
+            text_start = code[0]
+            flush(code[1], code=True)
+            text_start = pos = code[1]
             continue
-        if match.group().startswith("`"):
-            run = len(match.group())
-            span_end = None if _is_backslash_escaped(body, start) else _code_span_end(body, start, run, codes)
-            if span_end is None:
-                pos = match.end()
-                continue
-            flush(start)
-            text_start = start
-            flush(span_end, code=True)
-            text_start = pos = span_end
+        if match.group().startswith("`"):  # a backtick run that opens no code span
+            pos = match.end()
             continue
         try:
-            if body.startswith("/*", start + 3):
-                literal, end = _read_escape(body, start)
-                flush(start)
-                tokens.append(Text(literal))
-            else:
-                lexer = _CallLexer(body, start)
-                call = lexer.read()
-                problems.extend(lexer.problems)
-                flush(start)
-                tokens.append(call)
-                end = call.end
+            token, end = _read_call_or_escape(body, start, problems)
         except ShortcodeSyntaxError as problem:
             problems.append(SyntaxProblem(problem.message, problem.offset))
             pos = start + 3
             continue
+        flush(start)
+        tokens.append(token)
         text_start = pos = end
     flush(len(body))
     return tokens
+
+
+def _code_at(body: str, match: re.Match[str], codes: CodeMap) -> tuple[int, int] | None:
+    """(start, end) of the code block or code span that begins at `match`, if there is one."""
+    block = codes.code_block_at(match.start())
+    if block is not None:
+        return block[0], block[1]
+    if not match.group().startswith("`") or _is_backslash_escaped(body, match.start()):
+        return None
+    span_end = _code_span_end(body, match.start(), len(match.group()), codes)
+    return (match.start(), span_end) if span_end is not None else None
+
+
+def _read_call_or_escape(body: str, start: int, problems: list[SyntaxProblem]) -> tuple[Text | Call, int]:
+    """The call at `start`, or the literal text of an escaped one (`{{</* x */>}}`), and its end."""
+    if body.startswith("/*", start + 3):
+        literal, end = _read_escape(body, start)
+        return Text(literal), end
+    lexer = _CallLexer(body, start)
+    call = lexer.read()
+    problems.extend(lexer.problems)
+    return call, call.end
 
 
 def build_tree(

@@ -51,38 +51,44 @@ def verify_claims(
     refs: dict[str, VerifierRef] = {}
     _check_links(claims, by_key, verdicts, diagnostics)
     _resolve_verifiers(claims, project_root, refs, verdicts)
-    cache = VerdictCache(cache_dir / "verification")
     tasks = _plan(claims, refs, verdicts, project_root, options)
-    cached_count = 0
-
-    def lookup(task: Task) -> Verdict | None:
-        nonlocal cached_count
-        record = None if options.refresh else cache.load(task.cache_key, project_root)
-        if record is None:
-            return None
-        cached_count += 1
-        verdict = _judge(task.claim, record)
-        verdict.cached = True
-        return verdict
-
-    def interpret(task: Task, record: dict[str, Any]) -> Verdict:
-        if record.get("outcome") in ("passed", "failed"):
-            cache.store(task.cache_key, record)
-        return _judge(task.claim, record)
-
-    scheduler = Scheduler(project_root, options.jobs or os.cpu_count() or 1, lookup, interpret, progress,
-                          verdicts=verdicts)
+    judge = _CachedJudge(VerdictCache(cache_dir / "verification"), project_root, refresh=options.refresh)
+    scheduler = Scheduler(project_root, options.jobs or os.cpu_count() or 1, judge.lookup, judge.interpret,
+                          progress, verdicts=verdicts)
     scheduler.run(tasks)
     for claim in claims:
         _link_sources(claim, verdicts[claim.key], refs.get(claim.key), project_root)
         _report(claim, verdicts[claim.key], options, diagnostics)
     report = VerificationReport(claims=claims, verdicts=verdicts, refs=refs, project_root=project_root,
-                                ran=len(tasks) - cached_count - _count(verdicts, tasks, BLOCKED),
-                                cached=cached_count, seconds=time.perf_counter() - started,
+                                ran=len(tasks) - judge.cached - _count(verdicts, tasks, BLOCKED),
+                                cached=judge.cached, seconds=time.perf_counter() - started,
                                 environment=environment_fingerprint())
     if options.junit is not None:
         report.write_junit(options.junit)
     return report
+
+
+class _CachedJudge:
+    """Verdicts from the cache when an entry is still valid, else from the worker's record
+    (which is stored when it passed or failed: errors and timeouts are tried again)."""
+
+    def __init__(self, cache: VerdictCache, project_root: Path, *, refresh: bool):
+        self.cache, self.project_root, self.refresh = cache, project_root, refresh
+        self.cached = 0
+
+    def lookup(self, task: Task) -> Verdict | None:
+        record = None if self.refresh else self.cache.load(task.cache_key, self.project_root)
+        if record is None:
+            return None
+        self.cached += 1
+        verdict = _judge(task.claim, record)
+        verdict.cached = True
+        return verdict
+
+    def interpret(self, task: Task, record: dict[str, Any]) -> Verdict:
+        if record.get("outcome") in ("passed", "failed"):
+            self.cache.store(task.cache_key, record)
+        return _judge(task.claim, record)
 
 
 def _resolve_verifiers(claims: list[Claim], project_root: Path, refs: dict[str, VerifierRef],
