@@ -11,7 +11,7 @@ from __future__ import annotations
 import nets
 import numpy as np
 
-from qed.numeric import assert_close, gradient, samples
+from qed import assert_close, gradient, samples
 
 
 def check_error_terms(rng: np.random.Generator, *, factor: float = 2.0) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import nets
 import numpy as np
 
-from qed.numeric import assert_close, directional_derivative, gradient, jacobian, random_vector, samples
+from qed import assert_close, directional_derivative, gradient, jacobian, random_vector, samples
 
 
 def forward_quotient(f, x: np.ndarray, i: int, eps: float, *, sign: float = 1.0) -> float:

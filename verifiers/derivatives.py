@@ -5,7 +5,7 @@ from __future__ import annotations
 import nets
 import numpy as np
 
-from qed.numeric import assert_close, derivative, directional_derivative, random_vector, samples
+from qed import assert_close, derivative, directional_derivative, random_vector, samples
 
 
 def difference_quotient(f, a: float, h: float, *, divide_by_f_of_h: bool = False) -> float:

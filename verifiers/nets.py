@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qed.numeric import ACTIVATIONS, Activation, SmoothFunction, random_matrix, random_vector
+from qed import ACTIVATIONS, Activation, SmoothFunction, random_matrix, random_vector
 
 # Activations with bounded derivatives on the inputs we draw (cube grows too fast for nets).
 NET_ACTIVATIONS: tuple[Activation, ...] = tuple(a for a in ACTIVATIONS if a.name != "cube")
@@ -53,7 +53,7 @@ class SmoothMap:
 
 
 def random_smooth(rng: np.random.Generator, depth: int = 2) -> SmoothFunction:
-    """Like `qed.numeric.random_function`, but without the cube, whose compositions grow so
+    """Like `qed.random_function`, but without the cube, whose compositions grow so
     fast that central differences lose their accuracy: derivatives stay O(1)-ish."""
     layers = []
     for _ in range(depth):
@@ -199,7 +199,7 @@ def backprop_gradients(net: Net, x: np.ndarray, y: np.ndarray, *, factor: float 
 
 def numeric_weight_gradient(cost, net: Net, i: int) -> np.ndarray:
     """∂cost/∂W^(i) by central differences of the cost itself, one entry at a time."""
-    from qed.numeric import gradient
+    from qed import gradient
 
     return gradient(lambda w: cost(net.with_weight(i, w)), net.weights[i - 1])
 

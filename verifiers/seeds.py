@@ -11,7 +11,7 @@ import derivatives
 import nets
 import numpy as np
 
-from qed.numeric import assert_close, samples
+from qed import assert_close, samples
 
 
 @samples(20)

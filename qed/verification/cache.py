@@ -25,7 +25,7 @@ from typing import Any
 from qed.verification.inputs import QED_PACKAGE, file_digest, unchanged
 
 CACHE_FORMAT = "qed-verification-2"
-_QED_VERIFIER_CODE = ("numeric.py", "verification/worker.py", "verification/contract.py",
+_QED_VERIFIER_CODE = ("verifier_api.py", "numeric.py", "verification/worker.py", "verification/contract.py",
                       "verification/properties.py", "verification/inputs.py")
 """qed's own code that runs inside a worker: a change to it can change a verdict."""
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from qed.numeric import active_log
+from qed.verifier_api import active_log
 
 
 class ContractError(Exception):

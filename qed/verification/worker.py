@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qed.numeric import DEFAULT_SAMPLES, settings_of, tolerance_scope
 from qed.verification.contract import ContractError, check_callable, checked_call
 from qed.verification.inputs import InputRecorder, digests
 from qed.verification.properties import (
@@ -31,6 +30,7 @@ from qed.verification.properties import (
     run_property,
     use_hypothesis_defaults,
 )
+from qed.verifier_api import DEFAULT_SAMPLES, settings_of, tolerance_scope
 
 _OWN_DIR = str(Path(__file__).resolve().parent)
 _CAUGHT = (Exception, SystemExit, KeyboardInterrupt)
@@ -88,7 +88,7 @@ def takes_rng(fn: Callable[..., Any]) -> bool:
 class TrialResult:
     """A trial that passed: the tolerances it used, and whether it drew any random input."""
 
-    log: Any  # qed.numeric.ToleranceLog
+    log: Any  # qed.verifier_api.ToleranceLog
     drew: bool
     examples: int = 1  # a property: the examples Hypothesis ran that passed
 

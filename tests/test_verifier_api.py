@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from qed.numeric import (
+from qed.verifier_api import (
     VerifierSettings,
     assert_close,
     default_tolerance,
@@ -121,3 +124,20 @@ def test_decorators_record_settings() -> None:
     assert settings_of(c) == VerifierSettings()
     with pytest.raises(ValueError):
         samples(0)
+
+
+def test_the_api_is_reachable_from_qed_and_under_its_earlier_name():
+    import qed
+    import qed.numeric
+    import qed.verifier_api
+
+    for name in qed.verifier_api.__all__:
+        assert getattr(qed, name) is getattr(qed.verifier_api, name) is getattr(qed.numeric, name)
+    with pytest.raises(AttributeError):
+        qed.not_a_helper  # noqa: B018
+
+
+def test_the_build_does_not_load_numpy_until_a_verifier_runs():
+    code = "import sys, qed.cli, qed.pipeline; from qed import math, bodies; print('numpy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
