@@ -19,13 +19,14 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from qed.markdown import ENV_CTX
+from qed.markers import marker
 from qed.templates import default_theme_dir
 
 __all__ = ["alerts_plugin"]
 
 _ALERT_RE = re.compile(r"\[!([A-Za-z][\w-]*)\]([+-]?)[ \t]*([^\n]*)(?:\n|$)")
 _PARTIAL = "partials/admonition.html"
-_BODY_SENTINEL = "\ue002alert-body\ue002"
+_BODY_SENTINEL = marker("alert", "body")  # where the partial puts the body; cut there
 
 
 def alerts_plugin(md: MarkdownIt) -> None:

@@ -19,7 +19,7 @@ from qed.body_cache import BodyCache
 from qed.content import Page, Site
 from qed.errors import Diagnostics, Location, QedError
 from qed.markdown import HeadingIds, MarkdownOptions, build_toc, create_markdown, render_inline, render_markdown
-from qed.markers import unwrap_block_markers
+from qed.markers import escape_text, unwrap_block_markers
 from qed.parallel import map_in_processes
 
 _BLOCK_MARKERS = frozenset({"sc"})
@@ -109,12 +109,12 @@ def render_body(page: Page, site: Site, tools: BodyTools) -> RenderedBody:
                       markdown=markdown, markdown_inline=markdown_inline, math=collector)
     ctx.claims = theorems.PageClaims(ctx, tools.theorem_settings)
     origin = page.file.location(page.body_offset)
-    expanded = shortcodes.expand_shortcodes(page.file.text[page.body_offset:], origin, ctx)
+    expanded = shortcodes.expand_shortcodes(escape_text(page.file.text[page.body_offset:]), origin, ctx)
     html = render_markdown(tools.md, collector.protect(expanded, origin), ids, collect_toc=True, ctx=ctx,
                            origin=origin)
     title_html = None
     if "$" in page.title or "\\(" in page.title:  # math in a title is typeset with the body's
-        title_html = markdown_inline(page.title, page.location("title"))
+        title_html = markdown_inline(escape_text(page.title), page.location("title"))
     toc = build_toc(ids.headings) if page.toc_enabled else ""
     return _record(ctx, unwrap_block_markers(html, _BLOCK_MARKERS), toc, title_html)
 

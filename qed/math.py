@@ -28,7 +28,7 @@ from typing import Any
 from qed.body import Label
 from qed.codemap import CodeMap
 from qed.errors import Diagnostics, Location, SourceText
-from qed.markers import CLOSE, OPEN, marker
+from qed.markers import marker, marker_pattern
 
 ESCAPE_MODES = ("verbatim", "commonmark")
 # Environments KaTeX understands that may stand on their own, without `$$` around them.
@@ -54,7 +54,7 @@ _UNESCAPE_RE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 _MACRO_NAME_RE = re.compile(r"\\(?:[A-Za-z]+|.)\Z")
 _NEWLINE_RE = re.compile("\n")
 # punctuation, or a hyphenated suffix as in "$i$-th" or "$n$-dimensional"
-_MATH_THEN_PUNCTUATION_RE = re.compile(OPEN + r"math:(\d+)" + CLOSE + r"((?:[.,;:!?)\]’”]|-\w*)+)")
+_MATH_THEN_PUNCTUATION_RE = re.compile(marker_pattern("math", r"\d+") + r"((?:[.,;:!?)\]’”]|-\w*)+)")
 
 
 @dataclass(frozen=True)

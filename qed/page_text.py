@@ -16,7 +16,7 @@ from qed.bodies import RenderedBody
 from qed.body import Label, PageText
 from qed.content import Page
 from qed.katex import page_head_html
-from qed.markers import resolve_markers, strip_markers
+from qed.markers import escape_text, resolve_markers, strip_markers, unescape_text
 from qed.math import TypesetMath
 
 WORDS_PER_MINUTE = 212
@@ -36,14 +36,16 @@ def finish_page(page: Page, body: RenderedBody, math_html: TypesetMath, labels: 
     content = resolve_markers(marked, resolvers)
     word_count = count_words(strip_markers(marked))
     summary_html, truncated = summarize(marked, page, summary_length)
-    title_html = resolve_markers(body.title_html, resolvers) if body.title_html else html.escape(page.title)
+    title = body.title_html or escape_text(html.escape(page.title))
+    title_html = resolve_markers(title, resolvers)
     return PageText(
-        content=content, summary=resolve_markers(summary_html, resolvers), truncated=truncated,
-        toc=resolve_markers(body.toc, resolvers), title_html=title_html, word_count=word_count,
+        content=unescape_text(content), summary=unescape_text(resolve_markers(summary_html, resolvers)),
+        truncated=truncated, toc=unescape_text(resolve_markers(body.toc, resolvers)),
+        title_html=unescape_text(title_html), word_count=word_count,
         reading_time=max(1, math.ceil(word_count / WORDS_PER_MINUTE)),
         head_html=page_head_html(math_html, base_url) if body.math.formulas else "",
         css=body.css, scripts=body.scripts, has_mermaid=MERMAID_MARK in content,
-        plain_text=plain_text(resolve_markers(marked, _text_resolvers(body, math_html))))
+        plain_text=unescape_text(plain_text(resolve_markers(marked, _text_resolvers(body, math_html)))))
 
 
 def _resolvers(body: RenderedBody, math_html: TypesetMath, labels: Mapping[str, Label],
@@ -85,7 +87,7 @@ def summarize(content: str, page: Page, length: int) -> tuple[str, bool]:
         return content.split(_MORE, 1)[0].strip(), True
     written = page.params.get("summary") if isinstance(page.params.get("summary"), str) else None
     if written:
-        return f"<p>{html.escape(written)}</p>", True
+        return f"<p>{escape_text(html.escape(written))}</p>", True
     words, end = 0, 0
     for match in _BLOCK_END_RE.finditer(content):
         words = count_words(strip_markers(content[: match.end()]))
