@@ -88,7 +88,8 @@ def create_body_tools(site: Site, templates: object, diagnostics: Diagnostics) -
     markup = site.config.section("markup")
     md = create_markdown(MarkdownOptions.from_markup(markup), [alerts.alerts_plugin, theorems.reference_plugin])
     settings = math.math_settings_from_config(site.config, diagnostics)
-    theorem_settings = theorems.TheoremSettings.from_config(site.config.section("theorems"), diagnostics)
+    theorem_settings = theorems.TheoremSettings.from_config(site.config.section("theorems"), diagnostics,
+                                                           site.config.location("theorems"))
     return BodyTools(md=md, templates=templates, math_settings=settings, theorem_settings=theorem_settings)
 
 

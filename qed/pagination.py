@@ -14,9 +14,14 @@ from typing import Any
 
 from qed.content import Page
 from qed.errors import Diagnostics
+from qed.options import BOOL, POSITIVE_INT, URL_SEGMENT, Option, read_options
 
 PAGINATED_KINDS = frozenset({"home", "section", "term"})
-_KEYS = {"pagersize", "path", "disablealiases"}
+OPTIONS = (
+    Option("pagerSize", "pager_size", POSITIVE_INT, 10, "pages per pager"),
+    Option("path", "path", URL_SEGMENT, "page", "the URL segment before a pager's number (/posts/page/2/)"),
+    Option("disableAliases", "disable_aliases", BOOL, False, "no /page/1/ redirect to the list page"),
+)
 
 
 @dataclass(frozen=True)
@@ -27,24 +32,11 @@ class PaginationSettings:
 
     @classmethod
     def from_config(cls, config: Any, diagnostics: Diagnostics) -> PaginationSettings:
-        """Read `pagination` (Hugo ≥ 0.128) or the older `paginate`/`paginatePath`."""
-        section = {key.lower(): value for key, value in (config.section("pagination") or {}).items()}
-        where = config.location("pagination")
-        for key in sorted(set(section) - _KEYS):
-            diagnostics.warning(f"unknown setting 'pagination.{key}'; ignored", where)
-        size = section.get("pagersize", config.raw.get("paginate") or cls.pager_size)
-        path = section.get("path", config.raw.get("paginatePath") or cls.path)
-        aliases_off = section.get("disablealiases", cls.disable_aliases)
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            diagnostics.error(f"pagination.pagerSize must be a whole number of at least 1, not {size!r}", where)
-            size = cls.pager_size
-        if not isinstance(path, str) or not path.strip("/") or "/" in path.strip("/"):
-            diagnostics.error(f"pagination.path must be one URL segment such as 'page', not {path!r}", where)
-            path = cls.path
-        if not isinstance(aliases_off, bool):
-            diagnostics.error("pagination.disableAliases must be true or false", where)
-            aliases_off = cls.disable_aliases
-        return cls(size, path.strip("/"), aliases_off)
+        """Read `pagination` (Hugo ≥ 0.128), or the older `paginate`/`paginatePath`."""
+        older = {"pager_size": config.raw.get("paginate"), "path": config.raw.get("paginatePath")}
+        values = read_options(config.section("pagination"), OPTIONS, "pagination", diagnostics,
+                              config.location("pagination"), {k: v for k, v in older.items() if v})
+        return cls(values["pager_size"], values["path"].strip("/"), values["disable_aliases"])
 
 
 @dataclass(frozen=True)

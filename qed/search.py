@@ -13,6 +13,14 @@ from typing import Any
 
 from qed.content import Site
 from qed.errors import Diagnostics
+from qed.options import BOOL, POSITIVE_INT, STRING, Option, read_options
+
+OPTIONS = (
+    Option("enable", "enabled", BOOL, True, "write the search index and page"),
+    Option("contentLength", "content_length", POSITIVE_INT, 4000, "characters of each page's text in the index"),
+    Option("maxResultLength", "max_results", POSITIVE_INT, 10, "results shown"),
+    Option("placeholder", "placeholder", STRING, "Search the notes", "the search box's placeholder"),
+)
 
 
 @dataclass(frozen=True)
@@ -24,31 +32,14 @@ class SearchSettings:
 
     @classmethod
     def from_config(cls, config: Any, diagnostics: Diagnostics) -> SearchSettings:
+        """LoveIt's `params.search`."""
         raw = config.params.get("search") if isinstance(config.params, dict) else None
-        if raw is None:
-            return cls()
         where = config.location("params")
-        if not isinstance(raw, dict):
+        if raw is not None and not isinstance(raw, dict):
             diagnostics.error("params.search must be a mapping (enable, contentLength, maxResultLength, "
                               "placeholder)", where)
-            return cls()
-        values = {key.lower(): value for key, value in raw.items()}
-        settings = cls(
-            enabled=_typed(values, "enable", bool, cls.enabled, diagnostics, where),
-            content_length=_typed(values, "contentlength", int, cls.content_length, diagnostics, where),
-            max_results=_typed(values, "maxresultlength", int, cls.max_results, diagnostics, where),
-            placeholder=_typed(values, "placeholder", str, cls.placeholder, diagnostics, where),
-        )
-        return settings
-
-
-def _typed(values: dict[str, Any], key: str, kind: type, default: Any, diagnostics: Diagnostics, where: Any) -> Any:
-    value = values.get(key, default)
-    if isinstance(value, kind) and not (kind is int and (isinstance(value, bool) or value < 1)):
-        return value
-    wanted = {bool: "true or false", int: "a whole number of at least 1", str: "a string"}[kind]
-    diagnostics.error(f"params.search.{key} must be {wanted}, not {value!r}", where)
-    return default
+            raw = None
+        return cls(**read_options(raw, OPTIONS, "params.search", diagnostics, where))
 
 
 def search_index(site: Site, settings: SearchSettings) -> list[dict[str, Any]]:

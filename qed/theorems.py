@@ -22,6 +22,7 @@ from qed.body import BodyContext, Label
 from qed.codemap import CodeMap
 from qed.errors import Diagnostics, Location
 from qed.markdown import ENV_CTX, ENV_ORIGIN
+from qed.options import Option, one_of, read_options
 
 KIND_LABELS: dict[str, str] = {
     "theorem": "Theorem",
@@ -46,6 +47,14 @@ _ADMONITION_TITLE_RE = re.compile(
 )
 
 
+OPTIONS = (
+    Option("counter", "counter", one_of("shared", "per-type"), "shared",
+           "one sequence for every kind (Theorem 1, Lemma 2) or one per kind"),
+    Option("reset", "reset", one_of("page", "section"), "page",
+           "numbers restart on each page, or at each `##` heading (numbers become 2.3)"),
+)
+
+
 @dataclass(frozen=True)
 class TheoremSettings:
     """The site's `theorems:` config: one counter for all kinds or one per kind; reset when."""
@@ -57,21 +66,7 @@ class TheoremSettings:
     def from_config(cls, section: Mapping[str, Any] | None, diagnostics: Diagnostics | None = None,
                     location: Location | None = None) -> TheoremSettings:
         """Validate the raw `theorems:` dict; bad values are reported and replaced by defaults."""
-        section = dict(section or {})
-        values = {"counter": ("shared", "per-type"), "reset": ("page", "section")}
-        chosen: dict[str, str] = {}
-        for key, allowed in values.items():
-            value = section.pop(key, allowed[0])
-            if value not in allowed:
-                if diagnostics is not None:
-                    diagnostics.error(f"theorems.{key} must be one of {', '.join(allowed)}, got {value!r}",
-                                      location)
-                value = allowed[0]
-            chosen[key] = value
-        for unknown in section:
-            if diagnostics is not None:
-                diagnostics.warning(f"theorems: unknown setting '{unknown}'", location)
-        return cls(**chosen)
+        return cls(**read_options(section, OPTIONS, "theorems", diagnostics, location))
 
 
 @dataclass(frozen=True)

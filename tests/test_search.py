@@ -50,7 +50,7 @@ def test_settings_limit_or_turn_off_search(make_site):
     site.joinpath("config.yaml").write_text("params:\n  search:\n    maxResultLength: 0\n")
     result = run_qed(site)
     assert result.returncode == 1
-    assert "params.search.maxresultlength must be a whole number of at least 1, not 0" in result.stderr
+    assert "params.search.maxResultLength must be a whole number of at least 1, not 0" in result.stderr
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (CI installs it)")

@@ -1,0 +1,72 @@
+"""Config options declared once: name, default, what values are allowed, what it does.
+
+A stage that owns a config section lists its `Option`s and reads the section with
+`read_options`; every section then reports mistakes the same way: an unknown key is a
+warning, a bad value an error naming the option and what it must be, both at the
+section's line in the config file, and the default is used instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qed.errors import Diagnostics, Location
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What values an option takes: a test, and how to say what it must be."""
+
+    accepts: Callable[[Any], bool]
+    wanted: str  # completes "X must be ..."
+
+
+BOOL = Kind(lambda v: isinstance(v, bool), "true or false")
+POSITIVE_INT = Kind(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+                    "a whole number of at least 1")
+STRING = Kind(lambda v: isinstance(v, str), "a string")
+URL_SEGMENT = Kind(lambda v: isinstance(v, str) and bool(v.strip("/")) and "/" not in v.strip("/"),
+                   "one URL segment such as 'page'")
+
+
+def one_of(*choices: str) -> Kind:
+    return Kind(lambda v: v in choices, "one of " + ", ".join(choices))
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting of a section; `field` is the settings dataclass field it fills."""
+
+    name: str  # as users write it (matched without regard to case, as Hugo does)
+    field: str
+    kind: Kind
+    default: Any
+    doc: str
+
+
+def read_options(section: Mapping[str, Any] | None, options: Sequence[Option], prefix: str,
+                 diagnostics: Diagnostics | None, location: Location | None,
+                 fallbacks: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """{field: value} for every option: the section's value when valid, else the fallback
+    (an older spelling elsewhere in the config) or the default; mistakes are reported."""
+    given = {str(key).lower(): value for key, value in (section or {}).items()}
+    known = {option.name.lower() for option in options}
+    report = diagnostics if diagnostics is not None else Diagnostics()
+    for key in sorted(set(given) - known):
+        report.warning(f"unknown setting '{prefix}.{key}'; ignored", location)
+    values: dict[str, Any] = {}
+    for option in options:
+        default = (fallbacks or {}).get(option.field, option.default)
+        value = given.get(option.name.lower(), default)
+        if not option.kind.accepts(value):
+            report.error(f"{prefix}.{option.name} must be {option.kind.wanted}, not {value!r}", location)
+            value = option.default
+        values[option.field] = value
+    return values
+
+
+def describe(options: Sequence[Option], prefix: str) -> list[str]:
+    """One line per option, for documentation: `prefix.name` (default): what it does."""
+    return [f"{prefix}.{o.name} (default {o.default!r}; {o.kind.wanted}): {o.doc}" for o in options]
