@@ -41,7 +41,7 @@ def typeset(collectors: list[MathCollector], settings: MathSettings, cache: Path
     renderer = KatexRenderer(settings, cache, Diagnostics())
     started = time.perf_counter()
     for collector in collectors:
-        renderer.render_page(collector)
+        renderer.typeset_page(collector.record())
     elapsed = time.perf_counter() - started
     if renderer.diagnostics.errors:
         raise SystemExit(f"KaTeX errors: {renderer.diagnostics.errors[:3]}")

@@ -304,13 +304,13 @@ class KatexRenderer:
     def version(self) -> str:
         return self.dist.version if self.dist is not None else self.settings.version
 
-    def render_page(self, page: PageMath, labels: Mapping[str, Any] | None = None) -> TypesetMath:
+    def typeset_page(self, page: PageMath, labels: Mapping[str, Any] | None = None) -> TypesetMath:
         """Every formula of the page as HTML; TeX errors go to the diagnostics."""
-        return self.render_pages([page], labels)[0]
+        return self.typeset_pages([page], labels)[0]
 
-    def render_pages(self, pages: list[PageMath], labels: Mapping[str, Any] | None = None, *,
+    def typeset_pages(self, pages: list[PageMath], labels: Mapping[str, Any] | None = None, *,
                      jobs: int = 1, progress: Callable[[str], None] | None = None) -> list[TypesetMath]:
-        """`render_page` for many pages. Cached formulas are read first; when many remain (a
+        """`typeset_page` for many pages. Cached formulas are read first; when many remain (a
         cold build), worker processes typeset them into the disk cache and this process
         reads them back, so that every message still comes from here, in page order."""
         work = [_Work(page, labels, [None] * len(page.formulas)) for page in pages]

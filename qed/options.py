@@ -58,11 +58,11 @@ def read_options(section: Mapping[str, Any] | None, options: Sequence[Option], p
         report.warning(f"unknown setting '{prefix}.{key}'; ignored", location)
     values: dict[str, Any] = {}
     for option in options:
-        default = (fallbacks or {}).get(option.field, option.default)
-        value = given.get(option.name.lower(), default)
+        fallback = (fallbacks or {}).get(option.field, option.default)
+        value = given.get(option.name.lower(), fallback)
         if not option.kind.accepts(value):
             report.error(f"{prefix}.{option.name} must be {option.kind.wanted}, not {value!r}", location)
-            value = option.default
+            value = fallback if option.kind.accepts(fallback) else option.default
         values[option.field] = value
     return values
 

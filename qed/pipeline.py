@@ -135,7 +135,7 @@ def _typeset(site: Site, bodies: list[RenderedBody], labels: dict[str, Label], d
     if not with_math:  # no V8 and no cache for a site without math
         return [TypesetMath(body.math, ()) for body in bodies], MathStats()
     renderer = KatexRenderer(with_math[0].settings, site.config.cache_dir, diagnostics, refresh=clean)
-    typeset = renderer.render_pages([body.math for body in bodies], labels, jobs=jobs, progress=say)
+    typeset = renderer.typeset_pages([body.math for body in bodies], labels, jobs=jobs, progress=say)
     renderer.close()
     return typeset, renderer.stats
 

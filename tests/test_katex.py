@@ -60,7 +60,7 @@ def test_debian_katex_is_found():
 def test_inline_and_display_math_are_typeset(tmp_path):
     collector, text = page("a $x^2$ b\n\n$$\\int_0^1 f$$")
     render = renderer(tmp_path)
-    typeset = render.render_page(collector.record())
+    typeset = render.typeset_page(collector.record())
     tree = rendered(typeset, text)
     inline = tree.find("span", "math")
     assert "inline" in inline.attrs["class"] and inline.find("span", "katex")
@@ -75,7 +75,7 @@ def test_site_page_and_gdef_macros(tmp_path):
             "$\\half \\in \\Q$")
     collector, _ = page(text, page_math={"macros": {"\\Q": "\\mathbb{Q}"}})
     render = renderer(tmp_path)
-    typeset = render.render_page(collector.record())
+    typeset = render.typeset_page(collector.record())
     assert render.diagnostics.errors == []
     assert typeset.html[0] == ""  # only a definition: nothing visible
     assert typeset.html[2] == ""
@@ -88,14 +88,14 @@ def test_definitions_apply_in_document_order_not_protect_order(tmp_path):
     collector.protect("$\\twice{a}$", Location("post.md", 9, 1))  # a raw body, protected first
     collector.protect("$$\\gdef\\twice#1{#1#1}$$", Location("post.md", 2, 1))
     render = renderer(tmp_path)
-    render.render_page(collector.record())
+    render.typeset_page(collector.record())
     assert render.diagnostics.errors == []
 
 
 def test_tex_errors_name_file_line_column_and_formula(tmp_path):
     collector, _ = page("a\n\nsee $x + \\foo$ and $\\frac{a$\n")
     render = renderer(tmp_path)
-    typeset = render.render_page(collector.record())
+    typeset = render.typeset_page(collector.record())
     messages = [str(e) for e in render.diagnostics.errors]
     assert messages[0] == "post.md:3:10: TeX error: Undefined control sequence: \\foo at position 5 in $x + \\foo$"
     # "at end of input" points at the closing `$`
@@ -108,7 +108,7 @@ def test_errors_can_be_warnings(tmp_path):
     settings = MathSettings(errors="warn")
     collector, _ = page("$\\foo$", settings)
     render = renderer(tmp_path, settings)
-    render.render_page(collector.record())
+    render.typeset_page(collector.record())
     assert render.diagnostics.errors == [] and "TeX error" in render.diagnostics.warnings[0].message
 
 
@@ -121,11 +121,11 @@ def test_second_build_renders_nothing(tmp_path):
     text = "$$\\gdef\\f{y}$$ $a$ $\\f$ $$b \\label{eq:b}$$"
     first = renderer(tmp_path)
     collector, _ = page(text)
-    typeset = first.render_page(collector.record())
+    typeset = first.typeset_page(collector.record())
     html_first = list(typeset.html)
     second = renderer(tmp_path)  # a new process: nothing in memory
     collector, _ = page(text)
-    typeset = second.render_page(collector.record())
+    typeset = second.typeset_page(collector.record())
     assert (second.stats.rendered, second.stats.cached) == (0, 4)
     assert list(typeset.html) == html_first
     assert second._v8 is None  # V8 was not even started
@@ -133,21 +133,21 @@ def test_second_build_renders_nothing(tmp_path):
 
 def test_cache_key_follows_macros(tmp_path):
     first = renderer(tmp_path)
-    first.render_page(page("$$\\gdef\\f{y}$$ $\\f$")[0].record())
+    first.typeset_page(page("$$\\gdef\\f{y}$$ $\\f$")[0].record())
     changed = renderer(tmp_path)
     collector, _ = page("$$\\gdef\\f{z}$$ $\\f$")
-    typeset = changed.render_page(collector.record())
+    typeset = changed.typeset_page(collector.record())
     assert changed.stats.rendered == 2 and "z" in typeset.html[1]
     site_macro = renderer(tmp_path, MathSettings(macros=(("\\R", "\\mathbf{R}"),)))
-    site_macro.render_page(page("$\\R$", MathSettings(macros=(("\\R", "\\mathbf{R}"),)))[0].record())
+    site_macro.typeset_page(page("$\\R$", MathSettings(macros=(("\\R", "\\mathbf{R}"),)))[0].record())
     assert site_macro.stats.rendered == 1
 
 
 def test_cached_definition_still_feeds_new_formulas(tmp_path):
-    renderer(tmp_path).render_page(page("$$\\gdef\\f#1{#1^2}$$ $\\f{a}$")[0].record())
+    renderer(tmp_path).typeset_page(page("$$\\gdef\\f#1{#1^2}$$ $\\f{a}$")[0].record())
     again = renderer(tmp_path)
     collector, _ = page("$$\\gdef\\f#1{#1^2}$$ $\\f{a}$ $\\f{b} + 1$")
-    again.render_page(collector.record())
+    again.typeset_page(collector.record())
     assert again.diagnostics.errors == []
     assert (again.stats.rendered, again.stats.cached) == (1, 2)
 
@@ -159,7 +159,7 @@ def test_equation_numbers_and_eqref_inside_math(tmp_path):
     labels = {label.id: label for label in collector.labels("/posts/p/")}
     assert labels["eq:a"] == Label("eq:a", "(1)", "/posts/p/#eq:a", Location("post.md", 1, 1), "equation")
     render = renderer(tmp_path)
-    typeset = render.render_page(collector.record(), labels)
+    typeset = render.typeset_page(collector.record(), labels)
     assert render.diagnostics.errors == []
     tree = rendered(typeset, text)
     assert tree.find("span", "display", id="eq:a").find("span", "tag")
@@ -169,7 +169,7 @@ def test_equation_numbers_and_eqref_inside_math(tmp_path):
 def test_unknown_eqref_in_math_renders_placeholder(tmp_path):
     collector, _ = page("$$\\eqref{eq:missing}$$")
     render = renderer(tmp_path)
-    typeset = render.render_page(collector.record(), {})
+    typeset = render.typeset_page(collector.record(), {})
     assert render.diagnostics.errors == [] and "??" in typeset.html[0]
     assert [i for i, _ in collector.references] == ["eq:missing"]
 
@@ -177,7 +177,7 @@ def test_unknown_eqref_in_math_renders_placeholder(tmp_path):
 def test_aligned_rows_are_numbered_without_css_counters(tmp_path):
     collector, _ = page("\\begin{align}\na &= b \\\\\nc &= d\n\\end{align}")
     render = renderer(tmp_path)
-    typeset = render.render_page(collector.record())
+    typeset = render.typeset_page(collector.record())
     html = typeset.html[0]
     assert 'class="eqn-num"' not in html and "\\tag{2}" in html and render.diagnostics.errors == []
 
@@ -195,7 +195,7 @@ def test_seed_post_renders_without_errors(tmp_path):
         position = raw.end()
     collector.protect(text[position:], source.location(position))
     render = renderer(tmp_path, settings)
-    typeset = render.render_page(collector.record())
+    typeset = render.typeset_page(collector.record())
     assert render.diagnostics.errors == [] and collector.diagnostics.errors == []
     assert len(collector.formulas) > 70 and render.stats.failed == 0
     braces = next(i for i, f in enumerate(collector.formulas) if "x_1,x_2" in f.tex)
@@ -215,8 +215,8 @@ def test_fallback_to_client_side_with_one_warning(tmp_path):
     render = renderer(tmp_path, settings)
     first, text = page("a $x < y$ and $$\\R$$", settings)
     second, _ = page("$z$", settings)
-    typeset = render.render_page(first.record())
-    render.render_page(second.record())
+    typeset = render.typeset_page(first.record())
+    render.typeset_page(second.record())
     [warning] = render.diagnostics.warnings
     assert "KaTeX is not available" in warning.message and str(empty) in warning.message
     assert render.diagnostics.errors == []
@@ -230,7 +230,7 @@ def test_fallback_to_client_side_with_one_warning(tmp_path):
 def test_fallback_is_an_error_when_strict(tmp_path):
     settings = MathSettings(katex_dist=str(tmp_path), download=False, strict=True)
     render = renderer(tmp_path, settings)
-    render.render_page(page("$x$", settings)[0].record())
+    render.typeset_page(page("$x$", settings)[0].record())
     assert "KaTeX is not available" in render.diagnostics.errors[0].message
 
 
@@ -303,7 +303,7 @@ def test_static_files_for_self_hosting():
 def test_page_head_links_the_css_of_the_katex_that_rendered(tmp_path):
     collector, _ = page("$x$")
     render = renderer(tmp_path)
-    typeset = render.render_page(collector.record())
+    typeset = render.typeset_page(collector.record())
     link = parse_html(page_head_html(typeset, "/")).find_all("link")[0]
     assert f"katex@{render.version}/" in link.attrs["href"]
 
@@ -311,7 +311,7 @@ def test_page_head_links_the_css_of_the_katex_that_rendered(tmp_path):
 def test_numbered_formula_groups_its_boxes_before_the_tag(tmp_path):
     """The tag must be the formula's sibling, so that CSS can wrap it below on a phone."""
     collector, text = page("$$ a + b = c $$ {#eq:sum}\n\n$$ d = e $$")
-    typeset = renderer(tmp_path).render_page(collector.record())
+    typeset = renderer(tmp_path).typeset_page(collector.record())
     tree = rendered(typeset, text)
     numbered, plain = [d.find("span", "katex-html") for d in tree.find_all("span", "display")]
     assert [child.attrs["class"] for child in numbered.children] == ["qed-tagged", "tag"]
@@ -321,7 +321,7 @@ def test_numbered_formula_groups_its_boxes_before_the_tag(tmp_path):
 
 def test_punctuation_after_inline_math_stays_on_its_line(tmp_path):
     collector, text = page("Then $x^2 + y$. And $z$, but $w$ and $$u = v.$$ The $i$-th one.")
-    typeset = renderer(tmp_path).render_page(collector.record())
+    typeset = renderer(tmp_path).typeset_page(collector.record())
     tree = rendered(typeset, typeset.glue_punctuation(text))
     first, second, third, fourth = tree.find_all("span", "inline")
     # a formula of several boxes keeps its break points: only its last box is glued

@@ -41,7 +41,7 @@ def _seed_body(tmp_path: Path) -> str:
         position = raw.end()
     parts.append(collector.protect(text[position:], source.location(position)))
     renderer = KatexRenderer(settings, tmp_path / "cache", Diagnostics())
-    typeset = renderer.render_page(collector.record())
+    typeset = renderer.typeset_page(collector.record())
     assert renderer.diagnostics.errors == []
     body = re.sub(r"\{\{[<%].*?[%>]\}\}", "", "".join(parts))
     html = resolve_markers(body, {"math": typeset.resolve})

@@ -61,7 +61,7 @@ def find_module(name: str, roots: list[Path]) -> Path | None:
     return None
 
 
-def resolve(spec: str, project_root: Path) -> VerifierRef:
+def find_verifier(spec: str, project_root: Path) -> VerifierRef:
     """Resolve a spec statically; `ValueError` with a user-facing message when it cannot be."""
     module, function = parse_spec(spec)
     path = find_module(module, verifier_roots(project_root))

@@ -25,7 +25,7 @@ from qed.verification.model import (
     VerifyOptions,
 )
 from qed.verification.reports import VerificationReport
-from qed.verification.resolve import VerifierRef, local_imports, resolve
+from qed.verification.resolve import VerifierRef, find_verifier, local_imports
 from qed.verification.runner import Scheduler, Task
 
 
@@ -101,7 +101,7 @@ def _resolve_verifiers(claims: list[Claim], project_root: Path, refs: dict[str, 
             verdicts[claim.key] = Verdict(claim.key, UNCHECKED)
             continue
         try:
-            refs[claim.key] = resolve(claim.verify, project_root)
+            refs[claim.key] = find_verifier(claim.verify, project_root)
         except ValueError as exc:
             verdicts[claim.key] = Verdict(claim.key, ERROR, message=str(exc))
 
