@@ -29,6 +29,7 @@ from qed.body import Label
 from qed.codemap import CodeMap
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import marker, marker_pattern
+from qed.options import BOOL, OPTIONAL_STRING, VERSION, Option, one_of, read_options
 
 ESCAPE_MODES = ("verbatim", "commonmark")
 # Environments KaTeX understands that may stand on their own, without `$$` around them.
@@ -528,8 +529,6 @@ def _tex_text(text: str) -> str:
 
 # -- settings ----------------------------------------------------------------------------
 
-_MATH_KEYS = {"enable", "enabled", "escapes", "macros", "katex", "strict", "errors"}
-_KATEX_KEYS = {"dist", "self_host", "version", "download", "strict"}
 
 
 def math_settings_from_config(section: Any, diagnostics: Diagnostics, location: Location | None = None,
@@ -546,9 +545,6 @@ def math_settings_from_config(section: Any, diagnostics: Diagnostics, location: 
         project_root = str(getattr(config, "root", "") or "") or None
         section = config.section("math") or {}
     section = section if isinstance(section, dict) else {}
-    for key in section:
-        if key not in _MATH_KEYS:
-            diagnostics.warning(f"unknown key 'math.{key}' (known: {', '.join(sorted(_MATH_KEYS))})", location)
     settings = MathSettings(project_root=project_root)
     if escapes is not None:
         settings = _with_escapes(settings, escapes, diagnostics, location, "markup.math.escapes")
@@ -562,23 +558,31 @@ def _config_location(config: Any) -> Location | None:
         return None
 
 
+MATH_OPTIONS = (
+    Option("enable", "enabled", BOOL, True, "find and typeset math at all", aliases=("enabled",)),
+    Option("escapes", "escapes", one_of(*ESCAPE_MODES), "verbatim",
+           "verbatim: TeX as written; commonmark: backslashes as Hugo + Goldmark ate them"),
+    Option("strict", "strict", BOOL, False, "no KaTeX at build time is an error, not a warning"),
+    Option("errors", "errors", one_of("error", "warn"), "error", "a TeX error fails the build, or only warns"),
+)
+KATEX_OPTIONS = (
+    Option("dist", "katex_dist", OPTIONAL_STRING, None, "a KaTeX dist folder to use instead of looking"),
+    Option("self_host", "self_host", BOOL, False, "publish KaTeX's CSS and fonts with the site, not from the CDN"),
+    Option("version", "version", VERSION, PINNED_KATEX_VERSION, "the KaTeX release to download and link"),
+    Option("download", "download", BOOL, True, "download the pinned KaTeX once when none is installed"),
+    Option("strict", "katex_strict", one_of("warn", "ignore", "error"), "warn", "KaTeX's own `strict` option"),
+)
+
+
 def _apply_section(settings: MathSettings, section: dict, diagnostics: Diagnostics, location: Location | None,
                    where: str) -> MathSettings:
-    for key in ("enable", "enabled"):
-        if key in section:
-            settings = replace(settings, enabled=_bool(section[key], f"{where}.{key}", diagnostics, location))
-    if "escapes" in section:
-        settings = _with_escapes(settings, section["escapes"], diagnostics, location, f"{where}.escapes")
+    """`settings` overridden by what `section` sets (site config, or a page's front matter)."""
+    current = {field: getattr(settings, field) for field in ("enabled", "escapes", "strict", "errors")}
+    settings = replace(settings, **read_options(section, MATH_OPTIONS, where, diagnostics, location, current,
+                                                handled=("macros", "katex")))
     if "macros" in section:
         merged = {**settings.macro_dict, **_macros(section["macros"], f"{where}.macros", diagnostics, location)}
         settings = replace(settings, macros=tuple(sorted(merged.items())))
-    if "strict" in section:
-        settings = replace(settings, strict=_bool(section["strict"], f"{where}.strict", diagnostics, location))
-    if "errors" in section:
-        if section["errors"] in ("error", "warn"):
-            settings = replace(settings, errors=section["errors"])
-        else:
-            diagnostics.error(f"{where}.errors must be 'error' or 'warn', not {section['errors']!r}", location)
     katex = section.get("katex")
     if katex is not None:
         settings = _apply_katex(settings, katex, diagnostics, location, f"{where}.katex")
@@ -590,39 +594,20 @@ def _apply_katex(settings: MathSettings, katex: Any, diagnostics: Diagnostics, l
     if not isinstance(katex, dict):
         diagnostics.error(f"{where} must be a mapping (dist, self_host, version, download, strict)", location)
         return settings
-    for key in katex:
-        if key not in _KATEX_KEYS:
-            diagnostics.warning(f"unknown key '{where}.{key}' (known: {', '.join(sorted(_KATEX_KEYS))})", location)
-    if "dist" in katex:
-        settings = replace(settings, katex_dist=str(katex["dist"]) if katex["dist"] else None)
-    if "self_host" in katex:
-        settings = replace(settings, self_host=_bool(katex["self_host"], f"{where}.self_host", diagnostics, location))
-    if "download" in katex:
-        settings = replace(settings, download=_bool(katex["download"], f"{where}.download", diagnostics, location))
-    if "version" in katex:
-        settings = replace(settings, version=str(katex["version"]))
-    if "strict" in katex:
-        value = katex["strict"]
-        if value in ("warn", "ignore", "error"):
-            settings = replace(settings, katex_strict=value)
-        else:
-            diagnostics.error(f"{where}.strict must be warn, ignore or error, not {value!r}", location)
-    return settings
+    current = {o.field: getattr(settings, o.field) for o in KATEX_OPTIONS}
+    values = read_options(katex, KATEX_OPTIONS, where, diagnostics, location, current)
+    return replace(settings, **{**values, "katex_dist": str(values["katex_dist"]) if values["katex_dist"] else None,
+                                "version": str(values["version"])})
 
 
 def _with_escapes(settings: MathSettings, value: Any, diagnostics: Diagnostics, location: Location | None,
                   where: str) -> MathSettings:
-    if value not in ESCAPE_MODES:
-        diagnostics.error(f"{where} must be 'verbatim' or 'commonmark', not {value!r}", location)
+    """`markup.math.escapes`, Hugo's placement of the same option."""
+    kind = MATH_OPTIONS[1].kind
+    if not kind.accepts(value):
+        diagnostics.error(f"{where} must be {kind.wanted}, not {value!r}", location)
         return settings
     return replace(settings, escapes=value)
-
-
-def _bool(value: Any, where: str, diagnostics: Diagnostics, location: Location | None) -> bool:
-    if isinstance(value, bool):
-        return value
-    diagnostics.error(f"{where} must be true or false, not {value!r}", location)
-    return bool(value)
 
 
 def _macros(value: Any, where: str, diagnostics: Diagnostics, location: Location | None) -> dict[str, str]:

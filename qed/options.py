@@ -8,7 +8,7 @@ section's line in the config file, and the default is used instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,8 @@ BOOL = Kind(lambda v: isinstance(v, bool), "true or false")
 POSITIVE_INT = Kind(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                     "a whole number of at least 1")
 STRING = Kind(lambda v: isinstance(v, str), "a string")
+OPTIONAL_STRING = Kind(lambda v: v is None or isinstance(v, str), "a string")
+VERSION = Kind(lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool), "a version such as '0.16.21'")
 URL_SEGMENT = Kind(lambda v: isinstance(v, str) and bool(v.strip("/")) and "/" not in v.strip("/"),
                    "one URL segment such as 'page'")
 
@@ -44,22 +46,29 @@ class Option:
     kind: Kind
     default: Any
     doc: str
+    aliases: tuple[str, ...] = ()  # other spellings users write (`enabled` for `enable`)
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        return tuple(name.lower() for name in (self.name, *self.aliases))
 
 
 def read_options(section: Mapping[str, Any] | None, options: Sequence[Option], prefix: str,
                  diagnostics: Diagnostics | None, location: Location | None,
-                 fallbacks: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                 fallbacks: Mapping[str, Any] | None = None, *, handled: Collection[str] = ()) -> dict[str, Any]:
     """{field: value} for every option: the section's value when valid, else the fallback
-    (an older spelling elsewhere in the config) or the default; mistakes are reported."""
+    (an older spelling elsewhere in the config, or the settings being overridden) or the
+    default; mistakes are reported. Keys in `handled` are the caller's (nested sections)."""
     given = {str(key).lower(): value for key, value in (section or {}).items()}
-    known = {option.name.lower() for option in options}
+    known = sorted({*(o.name for o in options), *handled}, key=str.lower)
     report = diagnostics if diagnostics is not None else Diagnostics()
-    for key in sorted(set(given) - known):
-        report.warning(f"unknown setting '{prefix}.{key}'; ignored", location)
+    for key in sorted(set(given) - {name.lower() for name in known} - {a.lower() for o in options for a in o.aliases}):
+        report.warning(f"unknown setting '{prefix}.{key}'; ignored (known: {', '.join(known)})", location)
     values: dict[str, Any] = {}
     for option in options:
         fallback = (fallbacks or {}).get(option.field, option.default)
-        value = given.get(option.name.lower(), fallback)
+        written = [given[name] for name in option.spellings if name in given]
+        value = written[-1] if written else fallback
         if not option.kind.accepts(value):
             report.error(f"{prefix}.{option.name} must be {option.kind.wanted}, not {value!r}", location)
             value = fallback if option.kind.accepts(fallback) else option.default

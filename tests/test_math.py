@@ -167,10 +167,19 @@ def test_settings_from_config_validates():
     assert (settings.escapes, settings.macro_dict, settings.katex_dist, settings.self_host, settings.strict) == \
         ("commonmark", {"\\R": "\\mathbb{R}"}, "/x", True, True)
     assert [str(w) for w in diagnostics.warnings] == [
-        "config.yaml:3: unknown key 'math.bogus' (known: enable, enabled, errors, escapes, katex, macros, strict)"]
+        "config.yaml:3: unknown setting 'math.bogus'; ignored (known: enable, errors, escapes, katex, macros, strict)"]
     bad = Diagnostics()
-    math_settings_from_config({"escapes": "loveit"}, bad, None)
-    assert "must be 'verbatim' or 'commonmark'" in bad.errors[0].message
+    wrong = {"escapes": "loveit", "enabled": "no", "katex": {"strict": "x", "version": 16}}
+    math_settings_from_config(wrong, bad, None)
+    assert [e.message for e in bad.errors] == ["math.enable must be true or false, not 'no'",
+                                               "math.escapes must be one of verbatim, commonmark, not 'loveit'",
+                                               "math.katex.strict must be one of warn, ignore, error, not 'x'"]
+
+
+def test_page_front_matter_overrides_only_what_it_sets():
+    site = math_settings_from_config({"escapes": "commonmark", "errors": "warn"}, Diagnostics())
+    page, macros = page_settings(site, {"enable": False, "macros": {"P": "\\mathbb{P}"}}, Diagnostics())
+    assert (page.enabled, page.escapes, page.errors, macros) == (False, "commonmark", "warn", {"\\P": "\\mathbb{P}"})
 
 
 def test_markup_escapes_are_the_fallback():

@@ -32,7 +32,8 @@ def test_bad_values_are_errors_naming_what_they_must_be_and_unknown_keys_warning
         "config.yaml:4:1: s.path must be one URL segment such as 'page', not 'a/b'",
         "config.yaml:4:1: s.mode must be one of a, b, not 'c'",
         "config.yaml:4:1: s.off must be true or false, not 'yes'"]
-    assert [str(w) for w in diagnostics.warnings] == ["config.yaml:4:1: unknown setting 's.colour'; ignored"]
+    assert [str(w) for w in diagnostics.warnings] == [
+        "config.yaml:4:1: unknown setting 's.colour'; ignored (known: mode, off, pagerSize, path)"]
 
 
 def test_a_fallback_from_an_older_spelling_is_used_when_the_section_is_silent():
