@@ -1,0 +1,33 @@
+"""Templates: Hugo's lookup order, a site's layouts over the theme's, errors at the template line."""
+
+from __future__ import annotations
+
+from qed.content import Page
+from qed.templates import lookup_names
+from tests.conftest import page, run_qed
+
+
+def test_lookup_follows_hugos_order_most_specific_first():
+    single = Page(kind="page", source_path="posts/x.md", section="posts", layout="wide")
+    assert lookup_names(single) == ["posts/wide.html", "posts/single.html", "_default/wide.html",
+                                    "_default/single.html", "wide.html", "single.html"]
+    home = Page(kind="home", source_path="")
+    assert lookup_names(home) == ["_default/home.html", "_default/index.html", "_default/list.html",
+                                  "home.html", "index.html", "list.html"]
+
+
+def test_a_sites_layout_replaces_the_themes_and_filters_are_there(make_site):
+    site = make_site({"config.yaml": "title: T\nbaseURL: https://x.org/notes/\n",
+                      "content/posts/p.md": "---\ntitle: P\ndate: 2024-01-02\n---\nBody\n",
+                      "layouts/single.html": '<p class="mine">{{ page.title }} {{ "a/" | relurl }} '
+                                             '{{ page.date | date("%Y") }}</p>'})
+    assert run_qed(site).returncode == 0
+    assert page(site, "posts/p/index.html").find("p", class_="mine").text() == "P /notes/a/ 2024"
+
+
+def test_a_go_template_is_an_error_at_its_line_with_a_hint(make_site):
+    site = make_site({"config.yaml": "title: T\n", "content/p.md": "---\ntitle: P\n---\nx\n",
+                      "layouts/single.html": "<h1>\n{{ .Title }}</h1>\n"})
+    result = run_qed(site)
+    assert result.returncode == 1
+    assert result.stderr.startswith("layouts/single.html:2: template error:") and "Jinja2" in result.stderr
