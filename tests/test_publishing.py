@@ -1,0 +1,35 @@
+"""What the site consists of on disk: pages, aliases, bundle files, feeds, static files."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from tests.conftest import build, page
+
+
+def test_aliases_redirect_bundles_travel_and_a_sites_static_file_wins(make_site):
+    site = make_site({
+        "config.yaml": "title: T\nbaseURL: https://x.org/\n",
+        "content/posts/b/index.md": "---\ntitle: B\ndate: 2024-01-02\naliases: [/old/b/]\n---\nBody\n",
+        "content/posts/b/data.csv": "x,y\n",
+        "static/css/main.css": "/* mine */\n",
+    })
+    build(site)
+    public = site / "public"
+    redirect = page(site, "old/b/index.html").find("link", rel="canonical")
+    assert redirect.attrs["href"] == "https://x.org/posts/b/"
+    assert (public / "posts/b/data.csv").read_text() == "x,y\n"
+    assert (public / "css/main.css").read_text() == "/* mine */\n"
+
+
+def test_feeds_list_a_sections_pages_newest_first(make_site):
+    site = make_site({
+        "config.yaml": "title: T\nbaseURL: https://x.org/\n",
+        "content/posts/a.md": "---\ntitle: Old\ndate: 2024-01-01\n---\nx\n",
+        "content/posts/b.md": "---\ntitle: New\ndate: 2024-02-01\n---\ny\n",
+    })
+    build(site)
+    feed = ET.fromstring((site / "public/posts/index.xml").read_text(encoding="utf-8"))
+    assert [item.findtext("title") for item in feed.iter("item")] == ["New", "Old"]
+    sitemap = (site / "public/sitemap.xml").read_text(encoding="utf-8")
+    assert "https://x.org/posts/a/" in sitemap and "https://x.org/posts/b/" in sitemap
