@@ -12,35 +12,38 @@ from typing import Any
 
 from qed.errors import Diagnostics, Location, QedError, SourceText
 from qed.frontmatter import _parse_toml, _parse_yaml
+from qed.options import BOOL, MAPPING, STRING, STRING_OR_MAPPING, WHOLE_NUMBER, Option
 
 CONFIG_NAMES = ("config.yaml", "config.yml", "config.toml", "hugo.yaml", "hugo.yml", "hugo.toml")
 
-# key: (expected type(s), default). Keys are Hugo's, compared case-insensitively as Hugo does.
-_SCHEMA: dict[str, tuple[type | tuple[type, ...], Any]] = {
-    "baseURL": (str, "/"),
-    "title": (str, "My notes"),
-    "languageCode": (str, "en"),
-    "author": ((str, dict), ""),
-    "copyright": (str, ""),
-    "params": (dict, {}),
-    "taxonomies": (dict, {"tag": "tags", "category": "categories"}),
-    "permalinks": (dict, {}),
-    "markup": (dict, {}),
-    "summaryLength": (int, 70),
-    "menu": (dict, {}),
-    "pagination": (dict, {}),
-    "paginate": (int, 0),  # Hugo < 0.128: pagination.pagerSize
-    "paginatePath": (str, ""),  # Hugo < 0.128: pagination.path
-    "math": (dict, {}),
-    "verify": (dict, {}),
-    "theorems": (dict, {}),
-    "publishDir": (str, "public"),
-    "buildDrafts": (bool, False),
-    "buildFuture": (bool, False),
-    "buildExpired": (bool, False),
-    "disablePathToLower": (bool, False),
-    "timeZone": (str, ""),
-}
+# Keys are Hugo's, compared case-insensitively as Hugo does; sections (`math`, `pagination`...)
+# are mappings here and declare their own options in the stage that owns them.
+OPTIONS = (
+    Option("baseURL", "baseURL", STRING, "/", "the site's address; its path is where pages live"),
+    Option("title", "title", STRING, "My notes", "the site's title"),
+    Option("languageCode", "languageCode", STRING, "en", "the pages' lang attribute"),
+    Option("author", "author", STRING_OR_MAPPING, "", "the author, or a mapping of name, email, link"),
+    Option("copyright", "copyright", STRING, "", "the footer's copyright line"),
+    Option("params", "params", MAPPING, {}, "the theme's settings (Hugo's .Site.Params)"),
+    Option("taxonomies", "taxonomies", MAPPING, {"tag": "tags", "category": "categories"}, "singular: plural"),
+    Option("permalinks", "permalinks", MAPPING, {}, "URL patterns by section"),
+    Option("markup", "markup", MAPPING, {}, "Hugo's markup settings (goldmark, highlight, math escapes)"),
+    Option("summaryLength", "summaryLength", WHOLE_NUMBER, 70, "words in an automatic summary"),
+    Option("menu", "menu", MAPPING, {}, "the site's menus"),
+    Option("pagination", "pagination", MAPPING, {}, "see qed.pagination.OPTIONS"),
+    Option("paginate", "paginate", WHOLE_NUMBER, 0, "Hugo < 0.128: pagination.pagerSize"),
+    Option("paginatePath", "paginatePath", STRING, "", "Hugo < 0.128: pagination.path"),
+    Option("math", "math", MAPPING, {}, "see qed.math.MATH_OPTIONS"),
+    Option("verify", "verify", MAPPING, {}, "reserved for verification settings"),
+    Option("theorems", "theorems", MAPPING, {}, "see qed.theorems.OPTIONS"),
+    Option("publishDir", "publishDir", STRING, "public", "the output folder"),
+    Option("buildDrafts", "buildDrafts", BOOL, False, "publish drafts too"),
+    Option("buildFuture", "buildFuture", BOOL, False, "publish pages dated in the future"),
+    Option("buildExpired", "buildExpired", BOOL, False, "publish expired pages"),
+    Option("disablePathToLower", "disablePathToLower", BOOL, False, "keep capitals in URLs"),
+    Option("timeZone", "timeZone", STRING, "", "the zone of dates written without one"),
+)
+_OPTIONS = {option.name: option for option in OPTIONS}
 # Hugo keys a ported site may carry that qed does not act on: a softer warning than unknown.
 _HUGO_IGNORED = {
     "theme", "themesdir", "defaultcontentlanguage", "enableemoji", "enablerobotstxt", "hascjklanguage",
@@ -49,7 +52,7 @@ _HUGO_IGNORED = {
     "enableinlineshortcodes", "googleanalytics", "disqusshortname", "relativeurls", "canonifyurls",
     "uglyurls", "build", "frontmatter", "cascade", "deployment", "server", "segments",
 }
-_CANONICAL = {key.lower(): key for key in _SCHEMA}
+_CANONICAL = {key.lower(): key for key in _OPTIONS}
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
 def _validate(
     data: dict[str, Any], lines: dict[str, int], name: str, diagnostics: Diagnostics
 ) -> tuple[dict[str, Any], dict[str, int]]:
-    raw = {key: _copy_default(default) for key, (_, default) in _SCHEMA.items()}
+    raw = {option.name: _copy_default(option.default) for option in OPTIONS}
     canonical_lines: dict[str, int] = {}
     for key, value in data.items():
         where = Location(name, lines.get(key, 0))
@@ -134,9 +137,9 @@ def _validate(
         if canonical is None:
             _warn_unknown(key, where, diagnostics)
             continue
-        expected, _ = _SCHEMA[canonical]
-        if not _has_type(value, expected):
-            diagnostics.error(f"'{key}' must be {_type_name(expected)}, not {_type_name(type(value))}", where)
+        kind = _OPTIONS[canonical].kind
+        if not kind.accepts(value):
+            diagnostics.error(f"'{key}' must be {kind.wanted}, not {_type_name(value)}", where)
             continue
         raw[canonical] = value
         canonical_lines[canonical] = where.line
@@ -151,18 +154,11 @@ def _warn_unknown(key: str, where: Location, diagnostics: Diagnostics) -> None:
         diagnostics.warning(f"unknown setting '{key}'; ignored", where)
 
 
-def _has_type(value: Any, expected: type | tuple[type, ...]) -> bool:
-    if isinstance(value, bool) and expected is int:
-        return False  # YAML's `true` is not a number
-    return isinstance(value, expected)
-
-
-def _type_name(expected: type | tuple[type, ...]) -> str:
+def _type_name(value: Any) -> str:
+    """What a wrong value is, in the words the messages use."""
     names = {str: "a string", int: "a whole number", bool: "true or false", dict: "a mapping",
              list: "a list", float: "a number", type(None): "empty"}
-    if isinstance(expected, tuple):
-        return " or ".join(names.get(t, t.__name__) for t in expected)
-    return names.get(expected, expected.__name__)
+    return names.get(type(value), type(value).__name__)
 
 
 def _copy_default(value: Any) -> Any:

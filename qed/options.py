@@ -27,6 +27,9 @@ BOOL = Kind(lambda v: isinstance(v, bool), "true or false")
 POSITIVE_INT = Kind(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                     "a whole number of at least 1")
 STRING = Kind(lambda v: isinstance(v, str), "a string")
+WHOLE_NUMBER = Kind(lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number")
+MAPPING = Kind(lambda v: isinstance(v, dict), "a mapping")
+STRING_OR_MAPPING = Kind(lambda v: isinstance(v, (str, dict)), "a string or a mapping")
 OPTIONAL_STRING = Kind(lambda v: v is None or isinstance(v, str), "a string")
 VERSION = Kind(lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool), "a version such as '0.16.21'")
 URL_SEGMENT = Kind(lambda v: isinstance(v, str) and bool(v.strip("/")) and "/" not in v.strip("/"),
