@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -105,3 +106,13 @@ class SourceText:
         """Offset of a 1-based line and column: the inverse of `location`."""
         line = max(1, min(line, len(self._line_starts)))
         return self._line_starts[line - 1] + col - 1
+
+
+def display_path(path: str | Path, root: str | Path | None = None) -> str:
+    """`path` as messages and pages show it: relative to `root` (the working folder by
+    default) when it lies inside, else as given."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path(root or Path.cwd()).resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from qed.content import Page, Site, base_path, term_path, urlize
-from qed.errors import Diagnostics, Location, QedError
+from qed.errors import Diagnostics, Location, QedError, display_path
 from qed.markers import marker
 from qed.shortcodes import template_filters
 
@@ -134,16 +134,8 @@ def template_error(exc: jinja2.TemplateError) -> QedError:
     """Turn a Jinja error into `template:line: message`, finding the template frame."""
     if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
         hint = _GO_TEMPLATE_HINT if exc.source and _GO_TEMPLATE_RE.search(exc.source) else ""
-        return QedError(f"template error: {exc.message}{hint}", Location(_display(exc.filename), exc.lineno or 0))
+        return QedError(f"template error: {exc.message}{hint}", Location(display_path(exc.filename), exc.lineno or 0))
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.endswith((".html", ".xml")):
-            return QedError(f"template error: {exc}", Location(_display(frame.filename), frame.lineno or 0))
+            return QedError(f"template error: {exc}", Location(display_path(frame.filename), frame.lineno or 0))
     return QedError(f"template error: {exc}")
-
-
-def _display(filename: str) -> str:
-    path = Path(filename)
-    try:
-        return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)

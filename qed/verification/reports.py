@@ -17,6 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from qed.errors import display_path
 from qed.theorems import Claim
 from qed.verification.graph import dependency_svg
 from qed.verification.model import (
@@ -229,9 +230,9 @@ class VerificationReport:
                 imports = [p for p in local_imports(ref.path, self.project_root) if p != ref.path.resolve()]
                 page = pages[ref.module] = {
                     "title": f"Verifier {ref.module}", "module": ref.module,
-                    "path": _relative(ref.path, self.project_root), "code_html": highlight(source, PythonLexer(),
+                    "path": display_path(ref.path, self.project_root), "code_html": highlight(source, PythonLexer(),
                                                                                         formatter),
-                    "pygments_css": css, "claims": [], "imports": [_relative(p, self.project_root)
+                    "pygments_css": css, "claims": [], "imports": [display_path(p, self.project_root)
                                                                    for p in imports],
                 }
             page["claims"].append({**rows[key], "function": ref.function, "line_anchor": f"L-{ref.line}"})
@@ -299,10 +300,3 @@ def _gh_data(text: str) -> str:
 
 def _gh_property(text: str) -> str:
     return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)

@@ -12,6 +12,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from qed.errors import display_path
+
 
 @dataclass(frozen=True)
 class VerifierRef:
@@ -67,15 +69,16 @@ def find_verifier(spec: str, project_root: Path) -> VerifierRef:
     path = find_module(module, verifier_roots(project_root))
     if path is None:
         raise ValueError(f"verify='{spec}': no module '{module}' (looked for verifiers/{module.replace('.', '/')}.py)")
+    shown = display_path(path, project_root)
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except SyntaxError as exc:
-        raise ValueError(f"verify='{spec}': {_rel(path, project_root)}:{exc.lineno}: syntax error: {exc.msg}") from None
+        raise ValueError(f"verify='{spec}': {shown}:{exc.lineno}: syntax error: {exc.msg}") from None
     line = _definition_line(tree, function)
     if line is None:
-        raise ValueError(f"verify='{spec}': {_rel(path, project_root)} has no function '{function}'")
+        raise ValueError(f"verify='{spec}': {shown} has no function '{function}'")
     if any(isinstance(n, ast.ClassDef) and n.name == function for n in tree.body):
-        raise ValueError(f"verify='{spec}': '{function}' is a class in {_rel(path, project_root)}; "
+        raise ValueError(f"verify='{spec}': '{function}' is a class in {shown}; "
                          "verify= must name a function")
     for source in local_imports(path, project_root):
         _refuse_vacuous_asserts(source, project_root, spec)
@@ -91,7 +94,8 @@ def _refuse_vacuous_asserts(path: Path, project_root: Path, spec: str) -> None:
         return
     for node in ast.walk(tree):
         if isinstance(node, ast.Assert) and _always_true(node.test):
-            raise ValueError(f"verify='{spec}': {_rel(path, project_root)}:{node.lineno}: this assert can never "
+            shown = display_path(path, project_root)
+            raise ValueError(f"verify='{spec}': {shown}:{node.lineno}: this assert can never "
                              "fail (it asserts a tuple or a constant); write `assert condition, \"message\"`")
 
 
@@ -168,10 +172,3 @@ def _package_dir(path: Path, level: int) -> Path:
     for _ in range(level - 1):
         base = base.parent
     return base
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
