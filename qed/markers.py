@@ -65,26 +65,23 @@ def unwrap_block_markers(html: str, kinds: frozenset[str]) -> str:
 def resolve_markers(
     text: str, resolvers: Mapping[str, Callable[[str], str]], *, depth: int = 8
 ) -> str:
-    """Replace markers with what their kind's resolver returns, until none is left.
+    """Replace markers with what their kind's resolver returns, in one scan of `text`.
 
-    Resolved HTML may hold further markers (a shortcode body with a formula in it), so
-    this repeats; kinds without a resolver are left in place for a later pass.
+    Resolved HTML may hold further markers (a shortcode body with a formula in it): those
+    are resolved as they come out, down to `depth` levels. Kinds without a resolver are
+    left in place for a later call.
     """
-    for _ in range(depth):
-        changed = False
+    if OPEN not in text:
+        return text
 
-        def replace(match: re.Match[str]) -> str:
-            nonlocal changed
-            resolve = resolvers.get(match.group(1))
-            if resolve is None:
-                return match.group(0)
-            changed = True
-            return resolve(match.group(2))
+    def replace(match: re.Match[str]) -> str:
+        resolve = resolvers.get(match.group(1))
+        if resolve is None:
+            return match.group(0)
+        resolved = resolve(match.group(2))
+        return resolve_markers(resolved, resolvers, depth=depth - 1) if depth > 1 else resolved
 
-        text = MARKER_RE.sub(replace, text)
-        if not changed:
-            break
-    return text
+    return MARKER_RE.sub(replace, text)
 
 
 def strip_markers(text: str) -> str:
