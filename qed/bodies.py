@@ -9,6 +9,7 @@ finishing stage (`qed.page_text`).
 
 from __future__ import annotations
 
+import html
 import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -100,8 +101,8 @@ def render_body(page: Page, site: Site, tools: BodyTools) -> RenderedBody:
     collector = math.MathCollector(page.file, tools.math_settings, page.math, diagnostics)
 
     def markdown(text: str, origin: Location) -> str:
-        html = render_markdown(tools.md, collector.protect(text, origin), ids, ctx=ctx, origin=origin)
-        return unwrap_block_markers(html, _BLOCK_MARKERS)
+        rendered = render_markdown(tools.md, collector.protect(text, origin), ids, ctx=ctx, origin=origin)
+        return unwrap_block_markers(rendered, _BLOCK_MARKERS)
 
     def markdown_inline(text: str, origin: Location) -> str:
         return render_inline(tools.md, collector.protect(text, origin), ctx, origin)
@@ -111,13 +112,13 @@ def render_body(page: Page, site: Site, tools: BodyTools) -> RenderedBody:
     ctx.claims = theorems.PageClaims(ctx, tools.theorem_settings)
     origin = page.file.location(page.body_offset)
     expanded = shortcodes.expand_shortcodes(escape_text(page.file.text[page.body_offset:]), origin, ctx)
-    html = render_markdown(tools.md, collector.protect(expanded, origin), ids, collect_toc=True, ctx=ctx,
-                           origin=origin)
+    content = render_markdown(tools.md, collector.protect(expanded, origin), ids, collect_toc=True, ctx=ctx,
+                              origin=origin)
     title_html = None
-    if "$" in page.title or "\\(" in page.title:  # math in a title is typeset with the body's
-        title_html = markdown_inline(escape_text(page.title), page.location("title"))
+    if "$" in page.title or "\\(" in page.title:  # math in a title is typeset; the rest is text, as in Hugo
+        title_html = html.escape(collector.protect(escape_text(page.title), page.location("title")), quote=False)
     toc = build_toc(ids.headings) if page.toc_enabled else ""
-    return _record(ctx, unwrap_block_markers(html, _BLOCK_MARKERS), toc, title_html)
+    return _record(ctx, unwrap_block_markers(content, _BLOCK_MARKERS), toc, title_html)
 
 
 def _record(ctx: BodyContext, content: str, toc: str, title_html: str | None) -> RenderedBody:

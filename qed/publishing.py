@@ -119,7 +119,7 @@ def _write_aliases(page: Page, site: Site, staging: Staging) -> None:
 def _redirect(permalink: str, site: Site) -> str:
     """A page that sends the reader (and search engines) on to `permalink`."""
     target = html.escape(permalink)
-    return (f'<!DOCTYPE html><html lang="{site.config["languageCode"]}"><head><title>{target}</title>'
+    return (f'<!DOCTYPE html><html lang="{html.escape(site.config["languageCode"])}"><head><title>{target}</title>'
             f'<link rel="canonical" href="{target}"><meta charset="utf-8">'
             f'<meta http-equiv="refresh" content="0; url={target}"></head></html>\n')
 

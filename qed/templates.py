@@ -52,6 +52,7 @@ def create_environment(site_root: Path, base_url: str, *, search_enabled: bool =
     env.filters["relurl"] = lambda path: prefix + "/" + str(path).lstrip("/")
     env.filters["absurl"] = lambda path: base_url.rstrip("/") + "/" + str(path).lstrip("/")
     env.filters["urlize"] = urlize
+    env.filters["safe_url"] = safe_url
     env.filters["date"] = format_date
     env.filters["isodate"] = lambda when: when.isoformat() if when else ""
     env.globals["term_url"] = lambda taxonomy, term: prefix + term_path(taxonomy, term)
@@ -60,6 +61,20 @@ def create_environment(site_root: Path, base_url: str, *, search_enabled: bool =
     env.globals["marker"] = marker
     env.filters.update(template_filters())
     return env
+
+
+_SAFE_SCHEMES = ("http", "https", "mailto")
+UNSAFE_URL = "#ZgotmplZ"  # what Hugo's (Go's html/template) puts in place of a refused URL
+
+
+def safe_url(url: object) -> str:
+    """`url` when it is relative or http(s)/mailto; `javascript:`, `data:` and the like are
+    replaced as Hugo's templates replace them, so a shortcode argument cannot run code."""
+    text = str(url or "")
+    scheme = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]*):", text.replace("\t", "").replace("\n", ""))
+    if scheme is None or scheme.group(1).lower() in _SAFE_SCHEMES:
+        return text
+    return UNSAFE_URL
 
 
 def check_templates(env: jinja2.Environment, diagnostics: Diagnostics) -> None:

@@ -40,3 +40,15 @@ def test_references_resolve_to_links_and_search_text_keeps_the_tex(make_site):
 def test_label_type_is_what_references_print():
     label = Label("thm:x", "Theorem 2", "/p/#thm:x", Location("p.md", 3, 1))
     assert (label.kind, label.text) == ("claim", "Theorem 2")
+
+
+def test_a_title_with_math_is_text_not_html_everywhere_it_is_shown(make_site):
+    title = "<script>alert(1)</script> and $x$"
+    site = make_site({"config.yaml": "title: T\n",
+                      "content/posts/p.md": f"---\ntitle: '{title}'\ndate: 2024-01-01\n---\nText.\n"})
+    build(site)
+    for shown in ("posts/p/index.html", "posts/index.html", "index.html"):
+        tree = page(site, shown)
+        assert not [s for s in tree.find_all("script") if "alert" in s.text()], shown
+    heading = page(site, "posts/p/index.html").find("h1")
+    assert "<script>alert(1)</script>" in heading.text() and heading.find("span", "katex") is not None

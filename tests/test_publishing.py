@@ -33,3 +33,11 @@ def test_feeds_list_a_sections_pages_newest_first(make_site):
     assert [item.findtext("title") for item in feed.iter("item")] == ["New", "Old"]
     sitemap = (site / "public/sitemap.xml").read_text(encoding="utf-8")
     assert "https://x.org/posts/a/" in sitemap and "https://x.org/posts/b/" in sitemap
+
+
+def test_a_language_code_cannot_break_out_of_a_redirect_page(make_site):
+    site = make_site({"config.yaml": 'title: T\nlanguageCode: en"><script>alert(1)</script>\n',
+                      "content/a.md": "---\ntitle: A\naliases: [/old/]\n---\nx\n"})
+    build(site)
+    redirect = page(site, "old/index.html")
+    assert redirect.find_all("script") == [] and redirect.find("html").attrs["lang"].startswith('en">')

@@ -31,3 +31,14 @@ def test_a_go_template_is_an_error_at_its_line_with_a_hint(make_site):
     result = run_qed(site)
     assert result.returncode == 1
     assert result.stderr.startswith("layouts/single.html:2: template error:") and "Jinja2" in result.stderr
+
+
+def test_urls_that_could_run_code_are_refused_as_hugo_refuses_them(make_site):
+    site = make_site({"config.yaml": "title: T\n", "content/p.md": (
+        '---\ntitle: P\n---\n{{< figure src="javascript:alert(1)" link=" JaVa\tScript:x()" caption="c" >}}\n\n'
+        '{{< figure src="data:text/html,x" >}}\n\n{{< figure src="/img/a.png" link="https://x.org/" >}}\n')})
+    assert run_qed(site).returncode == 0
+    tree = page(site, "p/index.html")
+    assert [img.attrs["src"] for img in tree.find_all("img")] == ["#ZgotmplZ", "#ZgotmplZ", "/img/a.png"]
+    assert [a.attrs["href"] for a in tree.find("article").find_all("a") if a.find("img")] == [
+        "#ZgotmplZ", "https://x.org/"]

@@ -248,3 +248,10 @@ def test_several_distinct_failures_are_one_falsified_claim_with_each_counterexam
     assert "-1 is negative" in verdict.message and "100 is too large" in verdict.message
     [message] = errors_at(diagnostics, 5)
     assert "fails_two_ways(n=-1)" in message.splitlines()[0]
+
+
+def test_junit_stays_well_formed_whatever_a_verifier_prints(site: Path, tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    run(site, [claim("thm:noisy", "fooling:check_prints_control_characters", 1)], junit=junit)
+    failure = ET.parse(junit).getroot().find("testsuite/testcase/failure")
+    assert failure is not None and "\\x1b[31m1e-3" in failure.get("message") and "\\x00" in failure.text

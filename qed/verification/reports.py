@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
@@ -271,6 +272,7 @@ class VerificationReport:
             suite.set(name, value)
         root = ET.Element("testsuites", {k: v for k, v in attrs.items() if k != "skipped"})
         root.append(suite)
+        _make_xml_safe(root)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
@@ -300,3 +302,20 @@ def _gh_data(text: str) -> str:
 
 def _gh_property(text: str) -> str:
     return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_NOT_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _make_xml_safe(root: ET.Element) -> None:
+    """Characters XML 1.0 cannot hold (a verifier may print any) become `\\xNN`, so the
+    report stays well-formed for every CI that reads it."""
+
+    def safe(text: str) -> str:
+        return _NOT_XML_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+    for element in root.iter():
+        if element.text:
+            element.text = safe(element.text)
+        for name, value in element.attrib.items():
+            element.set(name, safe(value))
