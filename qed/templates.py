@@ -42,12 +42,17 @@ def layout_dirs(site_root: Path) -> list[Path]:
 
 
 def create_environment(site_root: Path, base_url: str, *, search_enabled: bool = False) -> jinja2.Environment:
-    """The one Jinja2 environment of a build: strict about undefined names, autoescaping HTML,
-    and the one place where template filters and globals are registered."""
+    """The one Jinja2 environment of a build: strict about undefined names, autoescaping HTML."""
     loader = jinja2.FileSystemLoader([str(d) for d in layout_dirs(site_root)])
     env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html", "xml"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              auto_reload=False, cache_size=-1)
+    install_template_functions(env, base_url, search_enabled=search_enabled)
+    return env
+
+
+def install_template_functions(env: jinja2.Environment, base_url: str = "/", *, search_enabled: bool = False) -> None:
+    """The one place where template filters and globals are registered."""
     prefix = base_path(base_url).rstrip("/")
     env.filters["relurl"] = lambda path: prefix + "/" + str(path).lstrip("/")
     env.filters["absurl"] = lambda path: base_url.rstrip("/") + "/" + str(path).lstrip("/")
@@ -60,7 +65,6 @@ def create_environment(site_root: Path, base_url: str, *, search_enabled: bool =
     env.globals["search_url"] = env.filters["relurl"]("search/") if search_enabled else ""
     env.globals["marker"] = marker
     env.filters.update(template_filters())
-    return env
 
 
 _SAFE_SCHEMES = ("http", "https", "mailto")

@@ -21,10 +21,11 @@ from mdit_py_plugins.anchors import anchors_plugin
 from qed.alerts import alerts_plugin
 from qed.body import BodyContext
 from qed.errors import Diagnostics, Location, SourceText
-from qed.markers import find_markers, marker, resolve_markers, unwrap_block_markers
-from qed.shortcodes import expand_shortcodes, template_filters
+from qed.markers import find_markers, resolve_markers, unwrap_block_markers
+from qed.shortcodes import expand_shortcodes
 from qed.shortcodes_builtin import scope_css
 from qed.shortcodes_syntax import typed_value, unescape_calls
+from qed.templates import install_template_functions
 from tests.conftest import build, page
 from tests.htmltree import Element, parse_html
 
@@ -72,8 +73,7 @@ def make_env(site_layouts: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(template_filters())
-    env.globals["marker"] = marker
+    install_template_functions(env)
     return env
 
 

@@ -255,3 +255,12 @@ def test_junit_stays_well_formed_whatever_a_verifier_prints(site: Path, tmp_path
     run(site, [claim("thm:noisy", "fooling:check_prints_control_characters", 1)], junit=junit)
     failure = ET.parse(junit).getroot().find("testsuite/testcase/failure")
     assert failure is not None and "\\x1b[31m1e-3" in failure.get("message") and "\\x00" in failure.text
+
+
+def test_a_slow_start_is_not_counted_against_the_time_limit(site: Path) -> None:
+    """Loading the verifier's module takes 1.5 s (a busy machine, a heavy import); the claim's
+    0.5 s are its own running time, which it stays well within."""
+    (site / "verifiers" / "slow_import.py").write_text(
+        "import time\n\ntime.sleep(1.5)\n\n\ndef check_quick(rng):\n    assert rng.random() < 1.0\n")
+    report, diagnostics = run(site, [claim("thm:slow", "slow_import:check_quick", 1, timeout=0.5, samples=3)])
+    assert report.verdicts["thm:slow"].status == "verified", diagnostics.errors

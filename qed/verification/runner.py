@@ -3,7 +3,9 @@
 One process per claim (`python -m qed.verification.worker`): a segfault, `os._exit`, an
 endless loop or a leaked thread ends that process and nothing else. Thread counts are
 pinned to one, so `-j N` means N cores, not N × BLAS threads. A hung worker's whole
-process group is killed at its deadline.
+process group is killed at its deadline. The deadline counts from when the worker has
+loaded the verifier, so a loaded machine's slow start-up (Python, numpy, the module) is
+never taken for a hang; loading itself has `LOAD_SECONDS`.
 """
 
 from __future__ import annotations
@@ -45,14 +47,18 @@ class Task:
     deps: tuple[str, ...]  # keys of claims with verifiers it waits for
 
 
+LOAD_SECONDS = 60.0  # for the interpreter, numpy and the verifier's module to load
+
+
 @dataclass
 class _Running:
     task: Task
     process: subprocess.Popen[bytes]
     workdir: Path
-    started: float
+    started: float  # when the process started; reset when the verifier has been loaded
     limit: float
-    limit_known: bool = False
+    limit_known: bool = False  # the claim set it, or the worker reported the decorator's
+    loaded: bool = False  # the worker has loaded the verifier: its own time runs from here
 
     @property
     def result_path(self) -> Path:
@@ -144,12 +150,15 @@ class Scheduler:
             self._learn_limit(job)
             code = job.process.poll()
             elapsed = time.monotonic() - job.started
-            if code is None and elapsed <= job.limit:
+            limit = job.limit if job.loaded else max(job.limit, LOAD_SECONDS)
+            if code is None and elapsed <= limit:
                 continue
             if code is None:
                 _kill(job.process)
+                message = (f"timed out after {job.limit:g} s" if job.loaded else
+                           f"the verifier did not load within {limit:g} s (its module, or what it imports, hangs)")
                 verdict = Verdict(job.task.claim.key, TIMEOUT, seconds=elapsed, timeout=job.limit,
-                                  message=f"timed out after {job.limit:g} s", detail=_tail(job.log_path))
+                                  message=message, detail=_tail(job.log_path))
                 self._finish(job, None, verdict)
             else:
                 self._finish(job, _read_json(job.result_path), None, code=code)
@@ -158,13 +167,15 @@ class Scheduler:
         return finished
 
     def _learn_limit(self, job: _Running) -> None:
-        """Adopt the verifier's own `@verifier(timeout=...)` once the worker reports it."""
-        if job.limit_known or not job.settings_path.exists():
+        """Once the worker has loaded the verifier: start its clock, and adopt the verifier's
+        own `@verifier(timeout=...)` when the claim set none."""
+        if job.loaded or not job.settings_path.exists():
             return
         settings = _read_json(job.settings_path) or {}
-        if settings.get("timeout"):
+        if settings.get("timeout") and not job.limit_known:
             job.limit = float(settings["timeout"])
-        job.limit_known = True
+        job.limit_known = job.loaded = True
+        job.started = time.monotonic()  # the limit is the verifier's own time: start-up is not counted
 
     def _finish(self, job: _Running, record: dict[str, Any] | None, verdict: Verdict | None,
                 code: int = 0) -> None:
