@@ -25,6 +25,24 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 _FENCES = {"---": "yaml", "+++": "toml"}
 
 
+class _BadValue(Exception):
+    """A value YAML parses but Python cannot hold (2024-02-30, `!!int abc`), at its node."""
+
+    def __init__(self, node: yaml.Node, problem: Exception):
+        super().__init__(str(problem))
+        self.node, self.problem = node, problem
+
+
+class _Constructor(_YamlLoader):  # type: ignore[misc,valid-type]
+    """YAML's safe constructor, with each value's failure reported at that value's node."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, AttributeError, OverflowError, KeyError) as problem:
+            raise _BadValue(node, problem) from None
+
+
 @dataclass(frozen=True)
 class FrontMatter:
     """Parsed metadata, the line of each top-level key, and where the body starts."""
@@ -69,14 +87,23 @@ def _parse_fenced(source: SourceText, fence: str) -> FrontMatter:
 
 
 def _parse_yaml(raw: str, source: SourceText, first_line: int) -> tuple[dict, dict[str, int]]:
+    loader = _Constructor(raw)
     try:
-        node = yaml.compose(raw, Loader=_YamlLoader)
-        data = yaml.load(raw, Loader=_YamlLoader) if node is not None else {}
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = Location(source.path, first_line + mark.line, mark.column + 1) if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise QedError(f"front matter is not valid YAML: {problem}", where) from None
+    except _BadValue as bad:
+        mark = bad.node.start_mark
+        kind = bad.node.tag.rsplit(":", 1)[-1]
+        why = f": {bad.problem}" if isinstance(bad.problem, ValueError) and len(str(bad.problem)) < 60 else ""
+        raise QedError(f"{bad.node.value!r} is not a valid {kind}{why}",
+                       Location(source.path, first_line + mark.line, mark.column + 1)) from None
+    finally:
+        loader.dispose()
     if data is None:
         return {}, {}
     if not isinstance(data, dict):

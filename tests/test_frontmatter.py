@@ -6,6 +6,7 @@ import pytest
 
 from qed.errors import QedError, SourceText
 from qed.frontmatter import split_front_matter, to_datetime
+from tests.conftest import run_qed
 
 
 def parse(text: str):
@@ -75,3 +76,24 @@ def test_hugo_date_forms(value, expected):
 def test_a_date_that_is_not_a_date_says_what_is_expected():
     with pytest.raises(ValueError, match="expected a date"):
         to_datetime("next tuesday")
+
+
+@pytest.mark.parametrize(("line", "column", "kind"), [
+    ("date: 2024-02-30", 7, "timestamp"),              # YAML parses it, Python's datetime refuses it
+    ("date: 2024-01-01T10:00:00+25:00", 7, "timestamp"),
+    ("x: !!timestamp nope", 4, "timestamp"),
+    ("x: !!int abc", 4, "int"),
+    ("x: !!float x", 4, "float"),
+    ("x: {a: [1, !!int y]}", 12, "int"),               # found deep inside, reported there
+])
+def test_a_value_yaml_parses_but_python_cannot_hold_is_an_error_at_that_value(line, column, kind):
+    with pytest.raises(QedError) as caught:
+        split_front_matter(SourceText("post.md", f"---\ntitle: A\n{line}\n---\nbody\n"))
+    assert str(caught.value.location) == f"post.md:3:{column}"
+    assert f"is not a valid {kind}" in caught.value.message
+
+
+def test_a_bad_value_in_the_config_is_one_located_line_and_exit_1(make_site):
+    site = make_site({"config.yaml": "title: T\nparams:\n  since: 2024-13-01\n", "content/a.md": "x\n"})
+    result = run_qed(site)
+    assert (result.returncode, result.stderr.splitlines()[0][:19]) == (1, "config.yaml:3:10: '")
