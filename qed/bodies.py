@@ -87,7 +87,8 @@ def render_bodies(site: Site, templates: object, diagnostics: Diagnostics,
 def create_body_tools(site: Site, templates: object, diagnostics: Diagnostics) -> BodyTools:
     """The markdown parser (with qed's plugins), shortcode support and math settings."""
     markup = site.config.section("markup")
-    md = create_markdown(MarkdownOptions.from_markup(markup), [alerts.alerts_plugin, theorems.reference_plugin])
+    options = MarkdownOptions.from_markup(markup, diagnostics, site.config.location("markup"))
+    md = create_markdown(options, [alerts.alerts_plugin, theorems.reference_plugin])
     settings = math.math_settings_from_config(site.config, diagnostics)
     theorem_settings = theorems.TheoremSettings.from_config(site.config.section("theorems"), diagnostics,
                                                            site.config.location("theorems"))

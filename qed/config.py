@@ -12,7 +12,7 @@ from typing import Any
 
 from qed.errors import Diagnostics, Location, QedError, SourceText
 from qed.frontmatter import _parse_toml, _parse_yaml
-from qed.options import BOOL, MAPPING, STRING, STRING_OR_MAPPING, WHOLE_NUMBER, Option
+from qed.options import BOOL, MAPPING, NAME_MAP, STRING, STRING_OR_MAPPING, WHOLE_NUMBER, Option
 
 CONFIG_NAMES = ("config.yaml", "config.yml", "config.toml", "hugo.yaml", "hugo.yml", "hugo.toml")
 
@@ -25,8 +25,8 @@ OPTIONS = (
     Option("author", "author", STRING_OR_MAPPING, "", "the author, or a mapping of name, email, link"),
     Option("copyright", "copyright", STRING, "", "the footer's copyright line"),
     Option("params", "params", MAPPING, {}, "the theme's settings (Hugo's .Site.Params)"),
-    Option("taxonomies", "taxonomies", MAPPING, {"tag": "tags", "category": "categories"}, "singular: plural"),
-    Option("permalinks", "permalinks", MAPPING, {}, "URL patterns by section"),
+    Option("taxonomies", "taxonomies", NAME_MAP, {"tag": "tags", "category": "categories"}, "singular: plural"),
+    Option("permalinks", "permalinks", NAME_MAP, {}, "URL patterns by section"),
     Option("markup", "markup", MAPPING, {}, "Hugo's markup settings (goldmark, highlight, math escapes)"),
     Option("summaryLength", "summaryLength", WHOLE_NUMBER, 70, "words in an automatic summary"),
     Option("menu", "menu", MAPPING, {}, "the site's menus"),
@@ -139,7 +139,8 @@ def _validate(
             continue
         kind = _OPTIONS[canonical].kind
         if not kind.accepts(value):
-            diagnostics.error(f"'{key}' must be {kind.wanted}, not {_type_name(value)}", where)
+            shown = _type_name(value) if not isinstance(value, dict) else _clip(repr(value))
+            diagnostics.error(f"'{key}' must be {kind.wanted}, not {shown}", where)
             continue
         raw[canonical] = value
         canonical_lines[canonical] = where.line
@@ -159,6 +160,10 @@ def _type_name(value: Any) -> str:
     names = {str: "a string", int: "a whole number", bool: "true or false", dict: "a mapping",
              list: "a list", float: "a number", type(None): "empty"}
     return names.get(type(value), type(value).__name__)
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _copy_default(value: Any) -> Any:

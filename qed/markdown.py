@@ -25,7 +25,9 @@ from pygments.lexers import get_lexer_by_name
 from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
+from qed.errors import Diagnostics, Location
 from qed.markers import strip_markers
+from qed.options import BOOL, Option, read_options, subsection
 
 ENV_CTX = "qed_ctx"
 """Key of the page's `BodyContext` in markdown-it's `env`: the one spelling every plugin reads."""
@@ -45,14 +47,24 @@ class MarkdownOptions:
     line_numbers: bool = False
 
     @classmethod
-    def from_markup(cls, markup: dict[str, Any]) -> MarkdownOptions:
-        goldmark = markup.get("goldmark") or {}
-        renderer = goldmark.get("renderer") or {}
-        extensions = goldmark.get("extensions") or {}
-        highlight_options = markup.get("highlight") or {}
-        return cls(unsafe=bool(renderer.get("unsafe", True)),
-                   typographer=bool(extensions.get("typographer", True)),
-                   line_numbers=bool(highlight_options.get("lineNos", False)))
+    def from_markup(cls, markup: dict[str, Any], diagnostics: Diagnostics | None = None,
+                    location: Location | None = None) -> MarkdownOptions:
+        """Hugo's `markup:` keys that qed acts on; the many others Hugo has are let be."""
+        def read(section: dict[str, Any], options: tuple[Option, ...], prefix: str) -> dict[str, Any]:
+            return read_options(section, options, prefix, diagnostics, location, warn_unknown=False)
+
+        goldmark = subsection(markup, "goldmark", "markup", diagnostics, location)
+        renderer = read(subsection(goldmark, "renderer", "markup.goldmark", diagnostics, location),
+                        (Option("unsafe", "unsafe", BOOL, True, "raw HTML in markdown is kept"),),
+                        "markup.goldmark.renderer")
+        extensions = read(subsection(goldmark, "extensions", "markup.goldmark", diagnostics, location),
+                          (Option("typographer", "typographer", BOOL, True, "smart quotes and dashes"),),
+                          "markup.goldmark.extensions")
+        highlight = read(subsection(markup, "highlight", "markup", diagnostics, location),
+                         (Option("lineNos", "line_numbers", BOOL, False, "number the lines of code blocks"),),
+                         "markup.highlight")
+        return cls(unsafe=renderer["unsafe"], typographer=extensions["typographer"],
+                   line_numbers=highlight["line_numbers"])
 
 
 @dataclass

@@ -29,6 +29,8 @@ POSITIVE_INT = Kind(lambda v: isinstance(v, int) and not isinstance(v, bool) and
 STRING = Kind(lambda v: isinstance(v, str), "a string")
 WHOLE_NUMBER = Kind(lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number")
 MAPPING = Kind(lambda v: isinstance(v, dict), "a mapping")
+NAME_MAP = Kind(lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
+                "a mapping of names to text (each value a string)")
 STRING_OR_MAPPING = Kind(lambda v: isinstance(v, (str, dict)), "a string or a mapping")
 OPTIONAL_STRING = Kind(lambda v: v is None or isinstance(v, str), "a string")
 VERSION = Kind(lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool), "a version such as '0.16.21'")
@@ -58,14 +60,16 @@ class Option:
 
 def read_options(section: Mapping[str, Any] | None, options: Sequence[Option], prefix: str,
                  diagnostics: Diagnostics | None, location: Location | None,
-                 fallbacks: Mapping[str, Any] | None = None, *, handled: Collection[str] = ()) -> dict[str, Any]:
+                 fallbacks: Mapping[str, Any] | None = None, *, handled: Collection[str] = (),
+                 warn_unknown: bool = True) -> dict[str, Any]:
     """{field: value} for every option: the section's value when valid, else the fallback
     (an older spelling elsewhere in the config, or the settings being overridden) or the
     default; mistakes are reported. Keys in `handled` are the caller's (nested sections)."""
     given = {str(key).lower(): value for key, value in (section or {}).items()}
     known = sorted({*(o.name for o in options), *handled}, key=str.lower)
     report = diagnostics if diagnostics is not None else Diagnostics()
-    for key in sorted(set(given) - {name.lower() for name in known} - {a.lower() for o in options for a in o.aliases}):
+    unknown = set(given) - {name.lower() for name in known} - {a.lower() for o in options for a in o.aliases}
+    for key in sorted(unknown) if warn_unknown else ():
         report.warning(f"unknown setting '{prefix}.{key}'; ignored (known: {', '.join(known)})", location)
     values: dict[str, Any] = {}
     for option in options:
@@ -77,6 +81,19 @@ def read_options(section: Mapping[str, Any] | None, options: Sequence[Option], p
             value = fallback if option.kind.accepts(fallback) else option.default
         values[option.field] = value
     return values
+
+
+def subsection(section: Mapping[str, Any] | None, name: str, prefix: str, diagnostics: Diagnostics | None,
+               location: Location | None) -> dict[str, Any]:
+    """`section[name]` when it is a mapping (absent: empty); anything else is an error."""
+    value = {str(k).lower(): v for k, v in (section or {}).items()}.get(name.lower())
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        (diagnostics if diagnostics is not None else Diagnostics()).error(
+            f"{prefix}.{name} must be a mapping, not {value!r}", location)
+        return {}
+    return value
 
 
 def describe(options: Sequence[Option], prefix: str) -> list[str]:

@@ -1,8 +1,10 @@
 """Site configuration: Hugo's file names and keys, defaults, warnings and typed errors."""
 
+import pytest
+
 from qed.config import load_config
 from qed.errors import Diagnostics
-from tests.conftest import write_files
+from tests.conftest import run_qed, write_files
 
 
 def load(tmp_path, files):
@@ -69,3 +71,24 @@ def test_stage_sections_are_handed_over_raw(tmp_path):
     assert config.section("math") == {"macros": {"\\R": "\\mathbb{R}"}}
     assert config.section("verify") == {}
     assert config.cache_dir == tmp_path / ".qed-cache"
+
+
+@pytest.mark.parametrize(("setting", "says"), [
+    ("taxonomies: {tag: [a]}", "'taxonomies' must be a mapping of names to text"),
+    ("permalinks: {posts: [1]}", "'permalinks' must be a mapping of names to text"),
+    ("markup: {goldmark: [1]}", "markup.goldmark must be a mapping"),
+    ("markup: {goldmark: {renderer: [1]}}", "markup.goldmark.renderer must be a mapping"),
+    ("markup: {highlight: 3}", "markup.highlight must be a mapping"),
+    ("markup: {goldmark: {renderer: {unsafe: 3}}}", "markup.goldmark.renderer.unsafe must be true or false"),
+])
+def test_a_wrongly_typed_nested_setting_is_a_located_error_not_a_crash(make_site, setting, says):
+    site = make_site({"config.yaml": f"title: T\n{setting}\n", "content/a.md": "---\ntitle: A\ntags: [x]\n---\nx\n"})
+    result = run_qed(site)
+    assert result.returncode == 1 and result.stderr.startswith("config.yaml:2: ") and says in result.stderr
+
+
+def test_hugo_markup_keys_qed_does_not_act_on_are_let_be(make_site):
+    site = make_site({"config.yaml": "title: T\nmarkup: {goldmark: {parser: {attribute: {block: true}}}}\n",
+                      "content/a.md": "x\n"})
+    result = run_qed(site)
+    assert result.returncode == 0 and "warning" not in result.stderr
