@@ -6,9 +6,11 @@ the output folder, and folders that would destroy user data are refused up front
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,9 @@ def check_destination(destination: Path, site_root: Path) -> None:
     for refused, why in reasons:
         if refused:
             raise QedError(f"refusing to build into {destination}: {why}; choose another -d/--destination")
+    if dest.exists() and not dest.is_dir():
+        raise QedError(f"refusing to build into {destination}: it is a file, not a folder; "
+                       "choose another -d/--destination")
     if dest.is_dir() and any(dest.iterdir()) and not (dest / OWNER_MARK).exists():
         raise QedError(f"refusing to replace {destination}: it is not empty and was not written by qed "
                        f"(no {OWNER_MARK} file); choose an empty folder or remove it yourself")
@@ -61,15 +66,17 @@ class Staging:
         return target
 
     def write_text(self, relative: str, text: str) -> None:
-        target = self.path_for(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        with _writing(relative):
+            target = self.path_for(relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
         self.files_written += 1
 
     def copy_file(self, source: Path, relative: str) -> None:
-        target = self.path_for(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+        with _writing(relative):
+            target = self.path_for(relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
         self.files_written += 1
 
     def copy_tree(self, source: Path, relative: str = "") -> None:
@@ -95,3 +102,14 @@ class Staging:
     def discard(self) -> None:
         """Drop the half-built site; the destination is left as it was."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _writing(relative: str) -> Iterator[None]:
+    """A file the system refuses (a name too long, a full disk, no permission) is the user's
+    situation, not a bug: one line naming the file and the reason."""
+    try:
+        yield
+    except OSError as exc:
+        shown = relative if len(relative) <= 80 else relative[:77] + "..."
+        raise QedError(f"cannot write {shown} in the output: {exc.strerror or exc}") from None

@@ -6,6 +6,7 @@ import pytest
 
 from qed.errors import QedError
 from qed.output import OWNER_MARK, Staging, check_destination
+from tests.conftest import run_qed
 
 
 def published(dest, name: str, text: str) -> None:
@@ -66,3 +67,20 @@ def test_a_non_empty_folder_qed_did_not_write_is_refused(tmp_path):
     with pytest.raises(QedError, match="not written by qed"):
         check_destination(theirs, root)
     check_destination(tmp_path / "fresh", root)  # a new folder is fine
+
+
+def test_a_destination_that_is_a_file_is_refused_and_kept(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine\n")
+    with pytest.raises(QedError, match="it is a file"):
+        check_destination(target, tmp_path / "site")
+    assert target.read_text() == "mine\n"
+
+
+def test_a_name_the_file_system_refuses_is_one_line_and_exit_1(make_site):
+    site = make_site({"config.yaml": "title: T\n",
+                      "content/a.md": f"---\ntitle: A\ntags: ['{'x' * 300}']\n---\nx\n"})
+    result = run_qed(site)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot write tags/xxx") and len(result.stderr.splitlines()) == 2
+    assert "Traceback" not in result.stderr and not (site / "public").exists()
