@@ -167,6 +167,7 @@ class MathCollector:
         self.formulas: list[Formula] = []
         self.references: list[tuple[str, Location]] = []
         self._numbers: dict[str, str] = {}
+        self._numbered = -1  # how many formulas the last numbering saw
 
     # -- finding -------------------------------------------------------------------------
 
@@ -211,7 +212,11 @@ class MathCollector:
         return [formula for _, formula in self.record().ordered()]
 
     def number_equations(self) -> None:
-        """Give every numbered row and labelled display formula its `\\tag{n}`, in document order."""
+        """Give every numbered row and labelled display formula its `\\tag{n}`, in document order
+        (again only when formulas were added since: labels and the record both ask)."""
+        if self._numbered == len(self.formulas):
+            return
+        self._numbered = len(self.formulas)
         counter = [0]
         self._numbers = {}
         for _, formula in PageMath(self.settings, {}, tuple(self.formulas)).ordered():
@@ -558,9 +563,10 @@ def _config_location(config: Any) -> Location | None:
         return None
 
 
+ESCAPES = one_of(*ESCAPE_MODES)  # `math.escapes` and Hugo's placement, `markup.math.escapes`
 MATH_OPTIONS = (
     Option("enable", "enabled", BOOL, True, "find and typeset math at all", aliases=("enabled",)),
-    Option("escapes", "escapes", one_of(*ESCAPE_MODES), "verbatim",
+    Option("escapes", "escapes", ESCAPES, "verbatim",
            "verbatim: TeX as written; commonmark: backslashes as Hugo + Goldmark ate them"),
     Option("strict", "strict", BOOL, False, "no KaTeX at build time is an error, not a warning"),
     Option("errors", "errors", one_of("error", "warn"), "error", "a TeX error fails the build, or only warns"),
@@ -603,9 +609,8 @@ def _apply_katex(settings: MathSettings, katex: Any, diagnostics: Diagnostics, l
 def _with_escapes(settings: MathSettings, value: Any, diagnostics: Diagnostics, location: Location | None,
                   where: str) -> MathSettings:
     """`markup.math.escapes`, Hugo's placement of the same option."""
-    kind = MATH_OPTIONS[1].kind
-    if not kind.accepts(value):
-        diagnostics.error(f"{where} must be {kind.wanted}, not {value!r}", location)
+    if not ESCAPES.accepts(value):
+        diagnostics.error(f"{where} must be {ESCAPES.wanted}, not {value!r}", location)
         return settings
     return replace(settings, escapes=value)
 
