@@ -192,9 +192,23 @@ def _run_new(args: argparse.Namespace) -> int:
 
 
 def _print_errors(errors: list[QedError], notes: Sequence[str] = ()) -> None:
-    for error in errors:
+    for error in _reading_order(errors):
         print(f"{error}" if error.location else f"error: {error}", file=sys.stderr)
     for note in notes:
         print(note, file=sys.stderr)
     plural = "s" if len(errors) != 1 else ""
     print(f"build failed with {len(errors)} error{plural}; the last good site is untouched", file=sys.stderr)
+
+
+def _reading_order(errors: list[QedError]) -> list[QedError]:
+    """Each file's errors top to bottom (stages find them in their own order), files in the
+    order their first error came."""
+    files: dict[str, int] = {}
+    for error in errors:
+        files.setdefault(error.location.path if error.location else "", len(files))
+
+    def place(error: QedError) -> tuple[int, int, int]:
+        where = error.location
+        return (files[where.path], where.line, where.col) if where else (files[""], 0, 0)
+
+    return sorted(errors, key=place)

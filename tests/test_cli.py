@@ -151,3 +151,11 @@ def test_summary_line_when_not_a_terminal(make_site):
     site = make_site({"content/a.md": "---\ntitle: A\n---\n"})
     result = build(site)
     assert result.stderr.startswith("built ") and os.linesep not in result.stderr.strip()
+
+
+def test_errors_of_a_file_are_listed_top_to_bottom(make_site):
+    site = make_site({"content/a.md": "---\ntitle: A\n---\n{{< notr >}}\ntext\n{{< /note >}}\n"})
+    result = run_qed(site)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("content/a.md:")]
+    assert [line.split(":")[1] for line in lines] == ["4", "6"]
+    assert "did you mean 'note'" in lines[0] or "notr" in lines[0]
