@@ -82,13 +82,18 @@ class HeadingIds:
 
     used: set[str] = field(default_factory=set)
     headings: list[Heading] = field(default_factory=list)
+    last_suffix: dict[str, int] = field(default_factory=dict)  # so 10,000 equal headings stay linear
 
     def claim(self, wanted: str) -> str:
-        candidate, n = wanted or "section", 0
+        base = wanted or "section"
+        candidate, n = base, self.last_suffix.get(base, 0)
+        if n:
+            candidate = f"{base}-{n}"
         while candidate in self.used:
             n += 1
-            candidate = f"{wanted or 'section'}-{n}"
+            candidate = f"{base}-{n}"
         self.used.add(candidate)
+        self.last_suffix[base] = n
         return candidate
 
 

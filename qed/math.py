@@ -43,6 +43,7 @@ _ID = r"[A-Za-z0-9_][\w.:/-]*"
 _ID_RE = re.compile(_ID + r"\Z")
 _ATTR_RE = re.compile(r"[ \t]*\{#(" + _ID + r")\}")
 _ENV_BEGIN_RE = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in ENVIRONMENTS) + r")\}")
+_ENV_TAG_RE = re.compile(r"\\(begin|end)\{([^{}\\]*)\}")
 _TEXT_REF_RE = re.compile(r"\\(eqref|ref)\{(" + _ID + r")\}")
 _MATH_REF_RE = re.compile(r"\\(eqref|ref)\{\s*([^{}]*?)\s*\}")
 _LABEL_RE = re.compile(r"\\label\{\s*([^{}]*?)\s*\}")
@@ -256,7 +257,12 @@ class _Scanner:
         self.mode = mode
         self.out: list[str] = []
         self.code = CodeMap.of(text).block_ranges()
+        self._code_starts = [start for start, _ in self.code]
         self._line_starts = [0] + [m.end() for m in _NEWLINE_RE.finditer(text)]
+        # Searches that found no closer, so a later search from an earlier point fails too:
+        # closer -> the offset where the failed search stopped (what keeps the scan linear).
+        self._no_closer_before: dict[str, int] = {}
+        self._environments: dict[int, int | None] | None = None
 
     def location(self, offset: int) -> Location:
         line = bisect.bisect_right(self._line_starts, offset) - 1
@@ -291,11 +297,9 @@ class _Scanner:
         return "".join(self.out)
 
     def _code_end(self, p: int) -> int | None:
-        for start, end in self.code:
-            if start <= p < end:
-                return end
-            if start > p:
-                break
+        i = bisect.bisect_right(self._code_starts, p) - 1
+        if i >= 0 and p < self.code[i][1]:
+            return self.code[i][1]
         return None
 
     def _at(self, p: int) -> tuple[int, str | None] | None:
@@ -313,8 +317,14 @@ class _Scanner:
         while k < len(text) and text[k] == "`":
             k += 1
         run = k - p
+        key = "`" * run
+        if k <= self._no_closer_before.get(key, -1):
+            return k
         close = re.compile(f"(?<!`)`{{{run}}}(?!`)").search(text, k)
-        return close.end() if close else k
+        if close is None:
+            self._no_closer_before[key] = len(text)
+            return k
+        return close.end()
 
     def _backslash(self, p: int) -> tuple[int, str | None] | None:
         text = self.text
@@ -350,33 +360,36 @@ class _Scanner:
 
     def _find_inline_dollar(self, start: int) -> int | None:
         """Pandoc's rule: a closing `$` has no space before it and no digit after it."""
-        text, i, n = self.text, start, len(self.text)
-        while i < n:
-            ch = text[i]
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == "\n" and _blank_line_follows(text, i):
-                return None
-            if ch == "$" and not text[i - 1].isspace() and not text[i + 1: i + 2].isdigit():
-                return i
-            i += 1
-        return None
+        return self._search("$", start, allow_blank=False, inline_dollar=True)
 
     def _find_close(self, start: int, closer: str, *, allow_blank: bool) -> int | None:
         """Index of `closer` after `start`, skipping backslash escapes (`\\$` is no closer)."""
+        return self._search(closer, start, allow_blank=allow_blank)
+
+    def _search(self, closer: str, start: int, *, allow_blank: bool, inline_dollar: bool = False) -> int | None:
+        """The first closer from `start` on, or None at a blank line (unless allowed) or the end.
+
+        Every search starts just after an opener, which is never a backslash, so a search
+        from an earlier start steps on every later start: once one has failed, every search
+        that starts before the point where it stopped fails too, and is not run again.
+        """
+        key = "pandoc$" if inline_dollar else closer
+        if start <= self._no_closer_before.get(key, -1):
+            return None
         text, i, n = self.text, start, len(self.text)
         first = closer[0]
         while i < n:
             ch = text[i]
-            if ch == first and text.startswith(closer, i):
+            if ch == first and text.startswith(closer, i) and (
+                    not inline_dollar or (not text[i - 1].isspace() and not text[i + 1: i + 2].isdigit())):
                 return i
             if ch == "\\":
                 i += 2
                 continue
             if ch == "\n" and not allow_blank and _blank_line_follows(text, i):
-                return None
+                break
             i += 1
+        self._no_closer_before[key] = i
         return None
 
     def _delimited(self, p: int, width: int, closer: str, display: bool) -> tuple[int, str | None]:
@@ -386,15 +399,12 @@ class _Scanner:
         return self._emit(p, p + width, close, close + len(closer), display=display)
 
     def _environment(self, p: int, env: str) -> tuple[int, str | None]:
-        text = self.text
-        pattern = re.compile(r"\\(begin|end)\{" + re.escape(env) + r"\}")
-        depth, i = 0, p
-        for m in pattern.finditer(text, p):
-            depth += 1 if m.group(1) == "begin" else -1
-            i = m.end()
-            if depth == 0:
-                return self._emit(p, p, i, i, display=True)
-        return p + 1, None
+        if self._environments is None:
+            self._environments = _matching_environments(self.text)
+        end = self._environments.get(p)
+        if end is None:
+            return p + 1, None
+        return self._emit(p, p, end, end, display=True)
 
     def _emit(self, start: int, body_start: int, body_end: int, end: int, *, display: bool) -> tuple[int, str]:
         label = None
@@ -404,6 +414,25 @@ class _Scanner:
                 label, end = attr.group(1), attr.end()
         tex = self.text[body_start:body_end]
         return end, self.c.add(tex, display, self.location(start), self.text[start:end], label, escapes=self.mode)
+
+
+def _matching_environments(text: str) -> dict[int, int | None]:
+    """Where each `\\begin{env}` starts -> where its own `\\end{env}` ends (None if unclosed).
+
+    One pass for every environment name, so a text full of unclosed or nested `\\begin`s
+    costs no more than its length.
+    """
+    open_by_name: dict[str, list[int]] = {}
+    matched: dict[int, int | None] = {}
+    for m in _ENV_TAG_RE.finditer(text):
+        kind, name = m.group(1), m.group(2)
+        stack = open_by_name.setdefault(name, [])
+        if kind == "begin":
+            stack.append(m.start())
+            matched[m.start()] = None
+        elif stack:
+            matched[stack.pop()] = m.end()
+    return matched
 
 
 def _blank_line_follows(text: str, newline: int) -> bool:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
+import time
 from pathlib import Path
 
-from qed.bodies import RenderedBody, create_body_tools, render_body
+import pytest
+
+from qed.bodies import BodyTools, RenderedBody, create_body_tools, render_body
 from qed.config import load_config
-from qed.content import ContentOptions, load_site
-from qed.errors import Diagnostics
+from qed.content import ContentOptions, Page, Site, load_site
+from qed.errors import Diagnostics, SourceText
 from qed.markers import find_markers
 from qed.templates import create_environment
 from tests.conftest import write_files
+from tests.fuzz import cases, fixture_texts
 
 
 def rendered(tmp_path: Path, body: str, front: str = "title: P") -> RenderedBody:
@@ -23,6 +28,20 @@ def rendered(tmp_path: Path, body: str, front: str = "title: P") -> RenderedBody
     page = next(p for p in site.all_pages if p.source_path == "posts/p.md")
     tools = create_body_tools(site, create_environment(site_root, site.base_url), diagnostics)
     return render_body(page, site, tools)
+
+
+def empty_page(tmp_path: Path) -> tuple[Page, Site, BodyTools]:
+    """A site with one empty post, and the body stage's tools: bodies are swapped in per test."""
+    files = {"config.yaml": "title: T\n", "content/posts/p.md": "---\ntitle: P\n---\n"}
+    site_root = write_files(tmp_path / "site", files)
+    diagnostics = Diagnostics()
+    site = load_site(load_config(site_root, diagnostics), ContentOptions(), diagnostics)
+    page = next(p for p in site.all_pages if p.source_path == "posts/p.md")
+    return page, site, create_body_tools(site, create_environment(site_root, site.base_url), diagnostics)
+
+
+def with_body(page: Page, text: str) -> Page:
+    return dataclasses.replace(page, file=SourceText(page.file.path, text), body_offset=0)
 
 
 def test_a_record_survives_pickling_unchanged(tmp_path):
@@ -59,3 +78,53 @@ def test_claims_come_back_with_their_page(tmp_path):
     [claim] = body.claims
     assert (claim.id, claim.number, claim.page_url) == ("thm:a", "1", "/notes/posts/p/")
     assert [label.id for label in body.labels] == ["thm:a"]
+
+
+def test_fuzzed_bodies_give_located_messages_never_an_exception(tmp_path):
+    """Bounded fuzz of the whole body stage (shortcodes, math, markdown, theorems) with the
+    default theme's shortcodes, seeded from the fixtures: every outcome is HTML plus
+    messages at a line of the page."""
+    page, site, tools = empty_page(tmp_path)
+    seeds = fixture_texts("shortcodes/loveit-showcase.md", "math/backpropagation-loveit.md")
+    for number, text in enumerate(cases(seeds, 150)):
+        body = render_body(with_body(page, text), site, tools)
+        lines = text.count("\n") + 1
+        for message in (*body.errors, *body.warnings):
+            assert message.location is not None and message.location.path == page.file.path, (number, message)
+            assert 1 <= message.location.line <= lines, (number, message)
+
+
+# What made scanners quadratic once (issue 13), each repeated to fill a body.
+GROWTH_UNITS = {
+    "unclosed inline $ before digits": "$1 ",
+    "unclosed \\[": "\\[ ",
+    "unclosed \\(": "\\( ",
+    "unclosed \\begin{align}": "\\begin{align} ",
+    "backticks after code blocks": "```\ncode\n```\n\n` $x ",
+    "identical headings": "# Same\n\n",
+    "unknown shortcodes": "{{< nosuch >}} ",
+    "nested shortcodes": "{{< admonition >}}",
+}
+
+
+@pytest.mark.parametrize("unit", GROWTH_UNITS.values(), ids=GROWTH_UNITS.keys())
+def test_the_body_stage_grows_linearly_from_10_kB_to_1_MB(tmp_path, unit):
+    """Ten times the text may cost about ten times the time, never a hundred: each step of
+    10 kB -> 100 kB -> 1 MB is compared with the one before (a ratio, not a time limit),
+    and the step to 1 MB is only taken when the one to 100 kB was linear."""
+    page, site, tools = empty_page(tmp_path)
+
+    def seconds(size: int) -> float:
+        text = (unit * (size // len(unit) + 1))[:size]
+        body_page = with_body(page, text)
+        start = time.perf_counter()
+        render_body(body_page, site, tools)
+        return time.perf_counter() - start
+
+    previous = min(seconds(10_000) for _ in range(5))
+    for size in (100_000, 1_000_000):
+        current = seconds(size)
+        if current >= 35 * previous:  # a shared machine's pause is not a regression: measure once more
+            current = min(current, seconds(size))
+        assert current < 35 * previous, f"{size // 1000} kB took {current / previous:.0f}x the time of a tenth"
+        previous = current

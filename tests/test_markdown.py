@@ -29,6 +29,11 @@ def test_heading_ids_are_github_style_and_unique_across_calls():
     assert second.find("h2").attrs["id"] == "the-chain-rule-2"
 
 
+def test_an_explicit_id_taking_a_numbered_one_is_skipped_by_later_headings():
+    doc = parse_html(render("## Same\n\n## Other {#same-1}\n\n## Same\n\n## Same\n\n## Same-1\n"))
+    assert [h.attrs["id"] for h in doc.find_all("h2")] == ["same", "same-1", "same-2", "same-3", "same-1-1"]
+
+
 def test_explicit_heading_id_and_class():
     html = render("## Backprop {#bp .important}")
     assert same_html(html, '<h2 id="bp" class="important">Backprop</h2>')

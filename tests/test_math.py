@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from qed.errors import Diagnostics, Location, SourceText
-from qed.markers import find_markers, marker
+from qed.markers import escape_text, find_markers, marker, resolve_markers
 from qed.math import (
     MathCollector,
     MathSettings,
@@ -13,6 +15,7 @@ from qed.math import (
     math_settings_from_config,
     page_settings,
 )
+from tests.fuzz import cases, fixture_texts
 
 
 def collect(text: str, *, escapes: str = "verbatim", page_math=None, **settings) -> tuple[MathCollector, str]:
@@ -244,3 +247,27 @@ def test_eqref_inside_math_is_recorded_as_a_reference():
 ])
 def test_an_indented_code_block_in_a_list_is_code(text):
     assert ("y", False) not in texes(text)
+
+
+def _source_back(protected: str, collector: MathCollector) -> str:
+    """The text a scan was given, rebuilt from its output: each marker back to its source."""
+    return resolve_markers(protected, {"math": lambda key: collector.formulas[int(key)].source,
+                                       "ref": lambda key: f"\\eqref{{{key}}}"})
+
+
+def test_fuzzed_text_loses_nothing_and_every_formula_is_located():
+    """Bounded fuzz of the scanner, seeded from the fixtures: whatever the text, the scan
+    only cuts formulas out (putting their source back gives the input), and every formula
+    and message points inside the text."""
+    for number, text in enumerate(cases(fixture_texts("math/backpropagation-loveit.md"), 400)):
+        text = escape_text(text)
+        for escapes in ("verbatim", "commonmark"):
+            collector, protected = collect(text, escapes=escapes)
+            assert _normal_refs(_source_back(protected, collector)) == _normal_refs(text), (number, escapes)
+            lines = text.count("\n") + 1
+            for where in [f.location for f in collector.formulas] + [e.location for e in collector.diagnostics.errors]:
+                assert 1 <= where.line <= lines and where.col >= 1, (number, where)
+
+
+def _normal_refs(text: str) -> str:
+    return re.sub(r"\\(?:eq)?ref\{", r"\\eqref{", text)
