@@ -283,6 +283,7 @@ class _Template:
     template: jinja2.Template | None
     uses_inner: bool
     reported: bool = False  # a broken template is reported once, not as "unknown"
+    unknown_message: str = ""  # for a name without template: the error, with its "did you mean"
 
 
 class _Expansion:
@@ -318,7 +319,9 @@ class _Expansion:
             template = env.get_template(template_name(name))
             found = _Template(template, template_uses_inner(env, template_name(name)))
         except jinja2.TemplateNotFound:
-            found = _Template(None, False)
+            found = _Template(None, False, unknown_message=(
+                f"unknown shortcode '{name}'{_did_you_mean(name, env)} "
+                f"(no template {template_name(name)} in the site's layouts/ or the theme's)"))
         except jinja2.TemplateSyntaxError as problem:
             self.ctx.diagnostics.error(
                 f"shortcode '{name}': template {problem.filename or problem.name}:{problem.lineno}: "
@@ -329,7 +332,7 @@ class _Expansion:
         self.templates[name] = found
         return found
 
-    def takes_inner(self, call: Call, tokens: list[Text | Call], index: int) -> bool:
+    def takes_inner(self, call: Call, closing_follows: bool) -> bool:
         """Hugo's rule: a call needs a closing tag iff its template uses the inner content.
 
         For a shortcode without template, guess from whether a closing tag follows, so one
@@ -338,11 +341,7 @@ class _Expansion:
         found = self.lookup(call.name, self.location(call.start))
         if found.template is not None:
             return found.uses_inner
-        if call.closing:
-            return True
-        return any(
-            isinstance(t, Call) and t.closing and t.name == call.name for t in tokens[index + 1 :]
-        )
+        return call.closing or closing_follows
 
     # -- rendering
 
@@ -375,11 +374,7 @@ class _Expansion:
         found = self.lookup(call.name, position)
         if found.template is None:
             if not found.reported:
-                self.ctx.diagnostics.error(
-                    f"unknown shortcode '{call.name}'{_did_you_mean(call.name, self.ctx.templates)} "
-                    f"(no template {template_name(call.name)} in the site's layouts/ or the theme's)",
-                    position,
-                )
+                self.ctx.diagnostics.error(found.unknown_message, position)
             return "\n" * spanned
         output = self.render_template(found.template, shortcode)
         if call.notation == "%":

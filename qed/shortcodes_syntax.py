@@ -11,6 +11,7 @@ sites write exactly that inside code blocks to show a call.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -345,19 +346,25 @@ def _read_call_or_escape(body: str, start: int, problems: list[SyntaxProblem]) -
     return call, call.end
 
 
+MAX_NESTING = 100  # shortcodes inside shortcodes: real pages use a handful; rendering recurses
+
+
 def build_tree(
     tokens: list[Text | Call],
-    takes_inner: Callable[[Call, list[Text | Call], int], bool],
+    takes_inner: Callable[[Call, bool], bool],
     problems: list[SyntaxProblem],
     body_length: int,
 ) -> list[Text | Node]:
     """Pair opening and closing tags into nested `Node`s.
 
-    `takes_inner(call, tokens, index)` says whether an opening tag without `/` expects a
-    closing tag (Hugo: whether its template uses the inner content).
+    `takes_inner(call, closing_follows)` says whether an opening tag without `/` expects a
+    closing tag (Hugo: whether its template uses the inner content); `closing_follows` tells
+    whether a closing tag of that name comes later, for names without a template.
     """
     root: list[Text | Node] = []
     stack: list[Node] = []
+    open_names: Counter[str] = Counter()
+    last_closing = {t.name: i for i, t in enumerate(tokens) if isinstance(t, Call) and t.closing}
 
     def current() -> list[Text | Node]:
         return stack[-1].children if stack else root
@@ -365,19 +372,32 @@ def build_tree(
     for index, token in enumerate(tokens):
         if isinstance(token, Text):
             current().append(token)
-        elif token.closing:
-            _close(token, stack, problems, takes_inner(token, tokens, index))
-        else:
-            node = Node(token, end=token.end)
-            current().append(node)
-            if token.self_closing:
-                node.inner_start = node.inner_end = token.end
-            elif takes_inner(token, tokens, index):
-                node.inner_start = token.end
-                stack.append(node)
+            continue
+        follows = last_closing.get(token.name, -1) > index
+        if token.closing:
+            _close(token, stack, open_names, problems, takes_inner(token, follows))
+            continue
+        node = Node(token, end=token.end)
+        current().append(node)
+        if token.self_closing:
+            node.inner_start = node.inner_end = token.end
+        elif takes_inner(token, follows):
+            node.inner_start = token.end
+            if len(stack) == MAX_NESTING:
+                problems.append(SyntaxProblem(
+                    f"shortcode '{token.name}' is nested {MAX_NESTING + 1} deep; qed allows {MAX_NESTING}",
+                    token.start))
+                return _close_all_at(root, stack, body_length)
+            stack.append(node)
+            open_names[token.name] += 1
     for node in reversed(stack):
         problems.append(SyntaxProblem(_unclosed_message(node.call), node.call.start))
-        node.inner_end = node.end = body_length
+    return _close_all_at(root, stack, body_length)
+
+
+def _close_all_at(root: list[Text | Node], stack: list[Node], end: int) -> list[Text | Node]:
+    for node in stack:
+        node.inner_end = node.end = end
     return root
 
 
@@ -389,9 +409,9 @@ def _unclosed_message(call: Call) -> str:
     )
 
 
-def _close(token: Call, stack: list[Node], problems: list[SyntaxProblem], takes_inner: bool) -> None:
-    open_names = [node.call.name for node in stack]
-    if token.name not in open_names:
+def _close(token: Call, stack: list[Node], open_names: Counter[str], problems: list[SyntaxProblem],
+           takes_inner: bool) -> None:
+    if not open_names[token.name]:
         reason = (
             f"no '{token.name}' is open"
             if takes_inner
@@ -401,6 +421,7 @@ def _close(token: Call, stack: list[Node], problems: list[SyntaxProblem], takes_
         return
     while stack[-1].call.name != token.name:
         inner = stack.pop()
+        open_names[inner.call.name] -= 1
         problems.append(
             SyntaxProblem(
                 f"closing tag {token.spelled_closing()} does not match the open shortcode "
@@ -410,6 +431,7 @@ def _close(token: Call, stack: list[Node], problems: list[SyntaxProblem], takes_
         )
         inner.inner_end = inner.end = token.start
     node = stack.pop()
+    open_names[token.name] -= 1
     node.inner_end = token.start
     node.end = token.end
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from qed.shortcodes_syntax import Call, SyntaxProblem, Text, tokenize
+import itertools
+
+from qed.shortcodes_syntax import MAX_NESTING, Call, Node, SyntaxProblem, Text, build_tree, tokenize
+from tests.fuzz import cases, fixture_texts
 
 
 def shapes(body: str) -> tuple[list[str], list[SyntaxProblem]]:
@@ -38,3 +41,38 @@ def test_a_broken_call_is_a_problem_at_its_offset_and_the_rest_is_still_read():
     tokens, problems = shapes('{{< note "unclosed >}}\n\n{{< ok >}}')
     assert [(p.offset, "unterminated" in p.message) for p in problems] == [(9, True)]  # at the opening quote
     assert "call ok" in tokens
+
+
+def _walk(nodes: list[Text | Node]) -> list[Node]:
+    found: list[Node] = []
+    for item in nodes:
+        if isinstance(item, Node):
+            found.append(item)
+            found.extend(_walk(item.children))
+    return found
+
+
+def test_fuzzed_bodies_give_calls_in_order_and_problems_inside_the_body():
+    """Bounded fuzz, seeded from the fixtures: any text reads as ordered tokens and a tree
+    whose spans lie inside the body, with every problem at an offset in it."""
+    seeds = fixture_texts("shortcodes/loveit-showcase.md", "math/backpropagation-loveit.md")
+    for number, body in enumerate(cases(seeds, 600)):
+        problems: list[SyntaxProblem] = []
+        tokens = tokenize(body, problems)
+        calls = [t for t in tokens if isinstance(t, Call)]
+        assert all(a.end <= b.start for a, b in itertools.pairwise(calls)), number
+        tree = build_tree(tokens, lambda call, closing_follows: call.closing or closing_follows, problems, len(body))
+        for node in _walk(tree):
+            assert node.call.start < node.end <= len(body), number
+            if node.inner_start is not None:
+                assert node.call.end <= node.inner_start <= (node.inner_end or 0) <= node.end, number
+        assert all(0 <= p.offset <= len(body) and p.message for p in problems), number
+
+
+def test_shortcodes_nested_beyond_the_limit_are_one_problem_not_a_crash():
+    depth = MAX_NESTING + 50
+    body = "{{< box >}}" * depth + "x" + "{{< /box >}}" * depth
+    problems: list[SyntaxProblem] = []
+    build_tree(tokenize(body, problems), lambda call, follows: True, problems, len(body))
+    [problem] = problems
+    assert f"nested {MAX_NESTING + 1} deep" in problem.message and problem.offset == MAX_NESTING * len("{{< box >}}")
