@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import os
 import sys
 import traceback
@@ -191,13 +192,25 @@ def _run_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+ERRORS_SHOWN_PER_FILE = 20  # a page with 60,000 broken calls says so in 21 lines, not 60,000
+
+
 def _print_errors(errors: list[QedError], notes: Sequence[str] = ()) -> None:
-    for error in _reading_order(errors):
-        print(f"{error}" if error.location else f"error: {error}", file=sys.stderr)
+    for path, in_file in itertools.groupby(_reading_order(errors), key=_error_path):
+        listed = list(in_file)
+        for error in listed[:ERRORS_SHOWN_PER_FILE]:
+            print(f"{error}" if error.location else f"error: {error}", file=sys.stderr)
+        if len(listed) > ERRORS_SHOWN_PER_FILE:
+            print(f"{path or 'qed'}: {len(listed) - ERRORS_SHOWN_PER_FILE} more errors in this file not shown",
+                  file=sys.stderr)
     for note in notes:
         print(note, file=sys.stderr)
     plural = "s" if len(errors) != 1 else ""
     print(f"build failed with {len(errors)} error{plural}; the last good site is untouched", file=sys.stderr)
+
+
+def _error_path(error: QedError) -> str:
+    return error.location.path if error.location else ""
 
 
 def _reading_order(errors: list[QedError]) -> list[QedError]:
@@ -205,7 +218,7 @@ def _reading_order(errors: list[QedError]) -> list[QedError]:
     order their first error came."""
     files: dict[str, int] = {}
     for error in errors:
-        files.setdefault(error.location.path if error.location else "", len(files))
+        files.setdefault(_error_path(error), len(files))
 
     def place(error: QedError) -> tuple[int, int, int]:
         where = error.location

@@ -1,6 +1,8 @@
 """The command line as a user runs it: builds, flags, one-line errors with locations, exit codes."""
 
 import os
+import subprocess
+import sys
 
 from tests.conftest import build, page, run_qed
 
@@ -136,6 +138,8 @@ def test_new_creates_a_post_from_the_archetype(make_site):
 def test_version_and_help(make_site):
     site = make_site({"content/.keep": ""})
     assert run_qed(site, "version").stdout.startswith("qed ")
+    as_module = subprocess.run([sys.executable, "-m", "qed", "version"], cwd=site, capture_output=True, text=True)
+    assert as_module.stdout == run_qed(site, "version").stdout
     help_text = run_qed(site, "build", "--help").stdout
     for flag in ("--drafts", "--future", "--expired", "--destination", "--base-url", "--clean", "--quiet", "--debug"):
         assert flag in help_text
@@ -159,3 +163,15 @@ def test_errors_of_a_file_are_listed_top_to_bottom(make_site):
     lines = [line for line in result.stderr.splitlines() if line.startswith("content/a.md:")]
     assert [line.split(":")[1] for line in lines] == ["4", "6"]
     assert "did you mean 'note'" in lines[0] or "notr" in lines[0]
+
+
+def test_a_file_with_many_errors_shows_the_first_twenty_and_counts_the_rest(make_site):
+    site = make_site({"content/a.md": "---\ntitle: A\n---\n" + "{{< nosuch >}}\n" * 30,
+                      "content/b.md": "---\ntitle: B\n---\n{{< nosuch >}}\n"})
+    result = run_qed(site)
+    lines = result.stderr.splitlines()
+    shown = [int(line.split(":")[1]) for line in lines if line.startswith("content/a.md:") and "unknown" in line]
+    assert shown == list(range(4, 24))
+    assert "content/a.md: 10 more errors in this file not shown" in lines
+    assert any(line.startswith("content/b.md:4:1: unknown shortcode") for line in lines)
+    assert "build failed with 31 errors" in result.stderr and result.returncode == 1
