@@ -273,7 +273,16 @@ def is_close(actual: Any, expected: Any, *, rtol: float | None = None, atol: flo
 
 
 # ---------------------------------------------------------------------------------------
-# Finite differences
+# Derivatives: central differences, or the complex step
+
+
+DERIVATIVE_METHODS = ("central", "complex-step")
+_COMPLEX_STEP = 1e-30  # Im f(x + ih)/h subtracts nothing, so h can be tiny: the error is ~h²
+
+
+def _check_method(method: str) -> None:
+    if method not in DERIVATIVE_METHODS:
+        raise ValueError(f"method must be one of {', '.join(DERIVATIVE_METHODS)}, got {method!r}")
 
 
 def _step(x: np.ndarray, h: float | None) -> np.ndarray:
@@ -283,23 +292,51 @@ def _step(x: np.ndarray, h: float | None) -> np.ndarray:
     return (x + raw) - x
 
 
-def derivative(f: Callable[[Any], Any], x: Any, *, h: float | None = None) -> Any:
-    """f'(x) by central differences for scalar x (f may return an array).
+def _imaginary_part(value: Any, helper: str) -> np.ndarray:
+    """Im f(x + ih), refusing an f that dropped the imaginary part (it cast its input to float)."""
+    out = np.asarray(value)
+    if not np.iscomplexobj(out):
+        raise ValueError(f"{helper}(method='complex-step') needs f to accept complex input, but f returned "
+                         "real values (does it convert its argument with float() or dtype=float64?)")
+    return out.imag
 
-    The step is cbrt(machine eps) * max(1, |x|), which balances truncation against
-    rounding error (about 1e-10 relative error for smooth f in float64).
+
+def derivative(f: Callable[[Any], Any], x: Any, *, h: float | None = None, method: str = "central") -> Any:
+    """f'(x) for scalar x (f may return an array).
+
+    "central" (the default, for any f): central differences with step cbrt(eps) * max(1, |x|),
+    which balances truncation against rounding (about 1e-10 relative error for smooth f).
+    "complex-step" (for f analytic near x, written with numpy functions that take complex
+    input): Im f(x + ih)/h, which subtracts nothing and so is exact to about 1e-15.
     """
+    _check_method(method)
     x0 = np.float64(x)
+    if method == "complex-step":
+        step = _COMPLEX_STEP if h is None else float(h)
+        return _imaginary_part(f(x0 + 1j * step), "derivative") / step
     step = float(_step(np.asarray(x0), h))
     return (np.asarray(f(x0 + step)) - np.asarray(f(x0 - step))) / (2.0 * step)
 
 
-def jacobian(f: Callable[[np.ndarray], Any], x: Any, *, h: float | None = None) -> np.ndarray:
-    """J[i..., j...] = d f(x)[i...] / d x[j...] by central differences; shape f(x).shape + x.shape."""
+def jacobian(f: Callable[[np.ndarray], Any], x: Any, *, h: float | None = None,
+             method: str = "central") -> np.ndarray:
+    """J[i..., j...] = d f(x)[i...] / d x[j...]; shape f(x).shape + x.shape.
+
+    `method` as for `derivative`: central differences, or the complex step (one complex
+    evaluation per coordinate, exact to about 1e-15 for analytic f).
+    """
+    _check_method(method)
     x0 = np.array(x, dtype=np.float64)
-    steps = _step(x0, h)
     out_shape = np.shape(f(x0.copy()))
     jac = np.empty(out_shape + x0.shape)
+    if method == "complex-step":
+        step = _COMPLEX_STEP if h is None else float(h)
+        for j in np.ndindex(*x0.shape):
+            probe = x0.astype(np.complex128)
+            probe[j] += 1j * step
+            jac[(..., *j)] = _imaginary_part(f(probe), "jacobian") / step
+        return jac
+    steps = _step(x0, h)
     for j in np.ndindex(*x0.shape):
         plus, minus = x0.copy(), x0.copy()
         plus[j] += steps[j]
@@ -309,12 +346,13 @@ def jacobian(f: Callable[[np.ndarray], Any], x: Any, *, h: float | None = None) 
     return jac
 
 
-def gradient(f: Callable[[np.ndarray], Any], x: Any, *, h: float | None = None) -> np.ndarray:
-    """Gradient of a scalar function by central differences; same shape as x."""
+def gradient(f: Callable[[np.ndarray], Any], x: Any, *, h: float | None = None,
+             method: str = "central") -> np.ndarray:
+    """Gradient of a scalar function (same shape as x), by `method` as for `jacobian`."""
     x0 = np.array(x, dtype=np.float64)
     if np.ndim(f(x0.copy())) != 0:
         raise ValueError("gradient needs a scalar-valued function; use jacobian for vector outputs")
-    return jacobian(f, x0, h=h)
+    return jacobian(f, x0, h=h, method=method)
 
 
 def directional_derivative(
@@ -378,15 +416,27 @@ def _sigmoid(x: Any) -> Any:
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x)))
 
 
+def _as_number_array(x: Any) -> np.ndarray:
+    """x as float64, or complex128 when it is complex (so the complex step goes through)."""
+    return np.asarray(x, dtype=np.complex128 if np.iscomplexobj(x) else np.float64)
+
+
 def _gauss(x: Any) -> Any:
-    return np.exp(-np.asarray(x, dtype=np.float64) ** 2 / 2)
+    return np.exp(-_as_number_array(x) ** 2 / 2)
+
+
+def _softplus(x: Any) -> Any:
+    """log(1 + eˣ): numpy's stable logaddexp for real x; for complex x (the complex step, near
+    the real axis) the formula itself, which is analytic there."""
+    a = np.asarray(x)
+    return np.log1p(np.exp(a)) if np.iscomplexobj(a) else np.logaddexp(0.0, a)
 
 
 ACTIVATIONS: tuple[Activation, ...] = (
     Activation("tanh", np.tanh, lambda x: 1.0 - np.tanh(x) ** 2),
     Activation("sin", np.sin, np.cos),
     Activation("sigmoid", _sigmoid, lambda x: _sigmoid(x) * (1.0 - _sigmoid(x))),
-    Activation("softplus", lambda x: np.logaddexp(0.0, x), _sigmoid),
+    Activation("softplus", _softplus, _sigmoid),
     Activation("cube", lambda x: np.asarray(x) ** 3 / 3.0, lambda x: np.asarray(x) ** 2),
     Activation("gauss", _gauss, lambda x: -np.asarray(x) * _gauss(x)),
 )
@@ -399,14 +449,14 @@ class SmoothFunction:
     layers: tuple[tuple[Activation, float, float, float], ...]  # (g, a, b, c)
 
     def __call__(self, x: Any) -> Any:
-        y = np.asarray(x, dtype=np.float64)
+        y = _as_number_array(x)
         for g, a, b, c in self.layers:
             y = a * g.f(b * y + c)
         return y
 
     def derivative(self, x: Any) -> Any:
         """Exact derivative by the chain rule (elementwise)."""
-        y = np.asarray(x, dtype=np.float64)
+        y = _as_number_array(x)
         d = np.ones_like(y)
         for g, a, b, c in self.layers:
             u = b * y + c
@@ -437,10 +487,251 @@ def random_function(rng: np.random.Generator, depth: int = 2) -> SmoothFunction:
     return SmoothFunction(tuple(layers))
 
 
+# ---------------------------------------------------------------------------------------
+# Identities: a claim written once, checked in float64, at high precision, and by SymPy
+
+
+IDENTITY_ATTR = "__qed_identity__"
+DEFAULT_IDENTITY_SAMPLES = 1000  # one sample costs a few scalar operations, not a trial
+_WIDE = 1e3  # an interval whose ends differ by more than this factor is also sampled by magnitude
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Real numbers in [lo, hi]: uniform draws, and draws uniform in magnitude when the
+    interval spans several decades (so 1e-9 is tried, not only numbers near 0.5)."""
+
+    lo: float
+    hi: float
+
+    def draw(self, rng: np.random.Generator) -> float:
+        if rng.random() < 0.5 or not self._wide():
+            return float(rng.uniform(self.lo, self.hi))
+        return self._by_magnitude(rng)
+
+    def _wide(self) -> bool:
+        lo, hi = abs(self.lo), abs(self.hi)
+        if self.lo < 0 < self.hi or 0 in (self.lo, self.hi):
+            return max(lo, hi) > 0
+        return max(lo, hi) / min(lo, hi) > _WIDE
+
+    def _by_magnitude(self, rng: np.random.Generator) -> float:
+        """A number whose log-magnitude is uniform, with the sign the interval allows."""
+        biggest = max(abs(self.lo), abs(self.hi))
+        one_signed = self.lo > 0 or self.hi < 0
+        small = min(abs(self.lo), abs(self.hi)) if one_signed else biggest * 1e-12
+        value = float(np.exp(rng.uniform(np.log(small), np.log(biggest))))
+        if self.lo < 0 < self.hi:
+            value *= float(rng.choice([-1.0, 1.0]))
+        elif self.hi <= 0:
+            value = -value
+        return float(min(max(value, self.lo), self.hi))
+
+    def special(self) -> list[float]:
+        """The ends, the numbers next to them, 0, ±1, ±2, and tiny and huge magnitudes inside."""
+        lo, hi = float(self.lo), float(self.hi)
+        tries = [lo, hi, np.nextafter(lo, hi), np.nextafter(hi, lo), 0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0]
+        tries += [sign * 10.0 ** k for k in (-300, -12, -6, 6, 12, 300) for sign in (1.0, -1.0)]
+        return _unique(float(t) for t in tries if lo <= t <= hi)
+
+    def symbol_assumptions(self) -> dict[str, bool]:
+        facts = {"real": True}
+        if self.lo > 0:
+            facts["positive"] = True
+        elif self.lo >= 0:
+            facts["nonnegative"] = True
+        if self.hi < 0:
+            facts["negative"] = True
+        elif self.hi <= 0:
+            facts["nonpositive"] = True
+        return facts
+
+    def __str__(self) -> str:
+        return f"[{self.lo:g}, {self.hi:g}]"
+
+
+@dataclass(frozen=True)
+class Integers:
+    """Integers lo, lo+1, ..., hi (Python ints: exact in every number system)."""
+
+    lo: int
+    hi: int
+
+    def draw(self, rng: np.random.Generator) -> int:
+        return int(rng.integers(self.lo, self.hi, endpoint=True))
+
+    def special(self) -> list[int]:
+        return _unique(t for t in (self.lo, self.hi, 0, 1, -1, 2, -2) if self.lo <= t <= self.hi)
+
+    def symbol_assumptions(self) -> dict[str, bool]:
+        facts = {"integer": True}
+        if self.lo > 0:
+            facts["positive"] = True
+        elif self.lo >= 0:
+            facts["nonnegative"] = True
+        return facts
+
+    def __str__(self) -> str:
+        return f"{{{self.lo}, ..., {self.hi}}}"
+
+
+MATRIX_KINDS = ("gaussian", "symmetric", "spd", "orthogonal")
+
+
+@dataclass(frozen=True)
+class Matrices:
+    """Random matrices of a fixed shape (a vector when `cols` is None and `vector` is set):
+    Gaussian entries, symmetric, symmetric positive definite, or orthogonal."""
+
+    rows: int
+    cols: int | None = None
+    kind: str = "gaussian"
+    scale: float = 1.0
+    vector: bool = False
+
+    def shape(self) -> tuple[int, ...]:
+        return (self.rows,) if self.vector else (self.rows, self.rows if self.cols is None else self.cols)
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        shape = self.shape()
+        if self.kind == "symmetric":
+            a = rng.standard_normal(shape)
+            return self.scale * (a + a.T) / 2
+        if self.kind == "spd":
+            return self.scale * random_spd(rng, self.rows)
+        if self.kind == "orthogonal":
+            return random_orthogonal(rng, self.rows)
+        return self.scale * rng.standard_normal(shape)
+
+    def special(self) -> list[np.ndarray]:
+        tries = [np.zeros(self.shape())] if self.kind in ("gaussian", "symmetric") else []
+        if self.vector:
+            tries.append(np.ones(self.shape()))
+        elif self.shape()[0] == self.shape()[1]:
+            tries.append(np.eye(self.rows))
+        return tries
+
+    def symbolic(self) -> bool:
+        """Whether SymPy can stand for every matrix of this kind by symbols (an orthogonal
+        matrix cannot: its entries are not independent)."""
+        return self.kind != "orthogonal"
+
+    def symbol_assumptions(self) -> dict[str, bool]:
+        return {"real": True}
+
+    def __str__(self) -> str:
+        if self.vector:
+            return f"vectors in R^{self.rows}"
+        rows, cols = self.shape()
+        return f"{self.kind} {rows}×{cols} matrices"
+
+
+Domain = Interval | Integers | Matrices
+
+
+def interval(lo: float, hi: float) -> Interval:
+    """The real numbers from `lo` to `hi`, both included."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+        raise ValueError(f"interval needs finite lo < hi, got ({lo!r}, {hi!r})")
+    return Interval(float(lo), float(hi))
+
+
+def integers(lo: int, hi: int) -> Integers:
+    """The integers from `lo` to `hi`, both included."""
+    if not (isinstance(lo, int) and isinstance(hi, int)) or lo > hi:
+        raise ValueError(f"integers needs whole numbers lo <= hi, got ({lo!r}, {hi!r})")
+    return Integers(lo, hi)
+
+
+def vector(n: int, *, scale: float = 1.0) -> Matrices:
+    """Vectors in R^n with standard-normal entries times `scale`."""
+    _check_size(n)
+    return Matrices(n, kind="gaussian", scale=scale, vector=True)
+
+
+def matrix(rows: int, cols: int | None = None, *, kind: str = "gaussian", scale: float = 1.0) -> Matrices:
+    """rows×cols matrices (square when cols is None) of `kind`: "gaussian", "symmetric",
+    "spd" (condition number at most 100) or "orthogonal" (Haar-distributed)."""
+    _check_size(rows)
+    if cols is not None:
+        _check_size(cols)
+    if kind not in MATRIX_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(MATRIX_KINDS)}, got {kind!r}")
+    if kind != "gaussian" and cols not in (None, rows):
+        raise ValueError(f"{kind} matrices are square: give rows only")
+    return Matrices(rows, cols, kind=kind, scale=scale)
+
+
+def _check_size(n: Any) -> None:
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"a dimension must be a positive integer, got {n!r}")
+
+
+@dataclass(frozen=True)
+class IdentitySpec:
+    """What `@identity` declared: the domain of each variable, and whether to ask SymPy."""
+
+    domains: tuple[tuple[str, Domain], ...]
+    symbolic: bool = True
+
+
+def identity_spec(fn: Callable[..., Any]) -> IdentitySpec | None:
+    """The identity a verifier declares, or None for an ordinary verifier."""
+    found = getattr(fn, IDENTITY_ATTR, None)
+    return found if isinstance(found, IdentitySpec) else None
+
+
+def identity(
+    *,
+    samples: int | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    timeout: float | None = None,
+    symbolic: bool = True,
+    **domains: Domain,
+) -> Callable[[F], F]:
+    """Declare `fn(m, **variables) -> (lhs, rhs)` an identity over the given domains.
+
+    `m` is the math namespace of the number system being checked (`m.sin`, `m.exp`, `m.pi`,
+    `m.inv`, `m.diff`...); write the two sides with it and qed checks them three ways: in
+    float64 on `samples` points (special values first), every disagreement again at 50 and
+    100 significant digits (rounding is told apart from a real counterexample), and with
+    SymPy under a time limit (`symbolic=False` skips it). `rtol`/`atol`: how close the two
+    sides must be (default rtol 1e-12, atol 0).
+    """
+    if not domains:
+        raise ValueError("identity needs the domain of each variable, such as x=interval(0, 1)")
+    for name, domain in domains.items():
+        if not isinstance(domain, (Interval, Integers, Matrices)):
+            raise ValueError(f"the domain of {name} must be interval(...), integers(...), vector(...) or "
+                             f"matrix(...), got {domain!r}")
+    settings = verifier(samples=samples, rtol=rtol, atol=atol, timeout=timeout)
+
+    def decorate(f: F) -> F:
+        setattr(f, IDENTITY_ATTR, IdentitySpec(tuple(domains.items()), symbolic=symbolic))
+        return settings(f)
+
+    return decorate
+
+
+def _unique(values: Any) -> list[Any]:
+    seen: list[Any] = []
+    for value in values:
+        if not any(type(v) is type(value) and v == value for v in seen):
+            seen.append(value)
+    return seen
+
+
 __all__ = [
     "ACTIVATIONS",
+    "DEFAULT_IDENTITY_SAMPLES",
     "DEFAULT_SAMPLES",
+    "DERIVATIVE_METHODS",
     "Activation",
+    "IdentitySpec",
+    "Integers",
+    "Interval",
+    "Matrices",
     "SmoothFunction",
     "Tolerance",
     "VerifierSettings",
@@ -449,8 +740,13 @@ __all__ = [
     "derivative",
     "directional_derivative",
     "gradient",
+    "identity",
+    "identity_spec",
+    "integers",
+    "interval",
     "is_close",
     "jacobian",
+    "matrix",
     "random_function",
     "random_matrix",
     "random_orthogonal",
@@ -459,5 +755,6 @@ __all__ = [
     "samples",
     "settings_of",
     "tolerance_scope",
+    "vector",
     "verifier",
 ]

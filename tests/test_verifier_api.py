@@ -15,8 +15,12 @@ from qed.verifier_api import (
     derivative,
     directional_derivative,
     gradient,
+    identity,
+    integers,
+    interval,
     is_close,
     jacobian,
+    matrix,
     random_function,
     random_matrix,
     random_orthogonal,
@@ -25,6 +29,7 @@ from qed.verifier_api import (
     samples,
     settings_of,
     tolerance_scope,
+    vector,
     verifier,
 )
 
@@ -91,6 +96,59 @@ def test_random_function_derivative_matches_finite_differences() -> None:
         t = rng.uniform(-2, 2)
         assert_close(f.derivative(t), derivative(f, t), rtol=1e-6, atol=1e-8)
         assert str(f).count("(") >= 3
+
+
+def test_complex_step_derivatives_agree_with_exact_ones_to_1e_14() -> None:
+    rng = np.random.default_rng(7)
+    for t in rng.uniform(-2, 2, size=20):
+        assert_close(derivative(np.sin, t, method="complex-step"), np.cos(t), rtol=1e-14, atol=0)
+        assert_close(derivative(np.exp, t, method="complex-step"), np.exp(t), rtol=1e-14, atol=0)
+    for _ in range(30):
+        f = random_function(rng, depth=3)  # every activation, softplus and gauss included
+        t = float(rng.uniform(-2, 2))
+        assert_close(derivative(f, t, method="complex-step"), f.derivative(t), rtol=1e-14, atol=1e-300)
+
+
+def test_complex_step_gradient_and_jacobian() -> None:
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(4)
+    a = rng.standard_normal((3, 4))
+    assert_close(jacobian(lambda v: np.tanh(a @ v), x, method="complex-step"),
+                 (1 / np.cosh(a @ x) ** 2)[:, None] * a, rtol=1e-14, atol=1e-16)
+    assert_close(gradient(lambda v: np.sum(np.sin(v) ** 2), x, method="complex-step"), np.sin(2 * x),
+                 rtol=1e-14, atol=1e-16)
+
+
+def test_complex_step_refuses_a_function_that_drops_the_imaginary_part() -> None:
+    with pytest.raises(ValueError, match="complex input"):
+        derivative(lambda t: np.sin(np.real(t)), 0.3, method="complex-step")
+    with pytest.raises(ValueError, match="method must be one of"):
+        gradient(np.sum, np.zeros(2), method="forward")
+
+
+def test_identity_domains_are_checked_when_declared() -> None:
+    with pytest.raises(ValueError, match="finite lo < hi"):
+        interval(1.0, 0.0)
+    with pytest.raises(ValueError, match="lo <= hi"):
+        integers(3, 1)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        matrix(3, kind="unitary")
+    with pytest.raises(ValueError, match="domain of x"):
+        identity(x=(0, 1))
+    with pytest.raises(ValueError, match="needs the domain"):
+        identity()
+    assert interval(1e-9, 1.0).special()[:2] == [1e-9, 1.0]
+    assert 0.0 in interval(-1.0, 1.0).special() and all(-1 <= v <= 1 for v in interval(-1.0, 1.0).special())
+    assert vector(3).draw(np.random.default_rng(0)).shape == (3,)
+    spd = matrix(4, kind="spd").draw(np.random.default_rng(0))
+    assert np.all(np.linalg.eigvalsh(spd) > 0)
+
+
+def test_intervals_spanning_decades_are_sampled_by_magnitude() -> None:
+    rng = np.random.default_rng(3)
+    draws = np.array([interval(1e-9, 1.0).draw(rng) for _ in range(2000)])
+    assert np.all((draws >= 1e-9) & (draws <= 1.0))
+    assert np.mean(draws < 1e-3) > 0.25, "uniform draws alone would almost never go below 1e-3"
 
 
 def test_generators() -> None:

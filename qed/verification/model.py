@@ -31,6 +31,15 @@ FAILED = frozenset({FALSIFIED, ERROR, TIMEOUT, BLOCKED})
 
 DEFAULT_TIMEOUT = 30.0
 
+METHODS = {
+    "symbolic": "SymPy simplified the difference of an identity's two sides to 0",
+    "high-precision": "an identity sampled in float64, its disagreements settled with mpmath at 50 and 100 digits",
+    "sampled": "seeded random trials (or an identity's points, all agreeing in float64)",
+    "hypothesis": "examples drawn and shrunk by Hypothesis",
+    "deterministic": "one call that drew no random input",
+}
+"""How a verdict was reached, strongest first; `reports.confidence_text` says what each supports."""
+
 
 @dataclass(frozen=True)
 class VerifyOptions:
@@ -62,8 +71,11 @@ class Verdict:
     blocked_by: tuple[str, ...] = ()
     timeout: float | None = None
     replay: str = ""  # command that re-runs the failing trial
-    method: str = "random"  # "random": seeded trials; "deterministic": one call that drew nothing;
-    # "hypothesis": examples drawn (and shrunk) by Hypothesis
+    method: str = "sampled"  # one of METHODS
+    special: int = 0  # an identity: how many of its points were special values (the rest random)
+    rounding: int = 0  # an identity: float64 disagreements that vanished at high precision
+    proof: str = ""  # "SymPy 1.14.0" when the method is "symbolic"
+    proof_note: str = ""  # an identity that is not proved: why not
     source_url: str = ""  # verifier source page (with #L-line)
     reported: bool = False  # its error is already in the diagnostics (a `uses` problem)
 

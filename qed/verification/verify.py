@@ -202,7 +202,9 @@ def _judge(claim: Claim, record: dict[str, Any]) -> Verdict:
         samples_run=int(record.get("samples_run") or 0), seconds=float(record.get("seconds") or 0.0),
         message=str(record.get("message") or ""), detail=str(record.get("traceback") or ""),
         seed=record.get("seed"), trial=record.get("trial"), rtol=record.get("rtol"), atol=record.get("atol"),
-        method=str(record.get("method") or "random"))
+        method=str(record.get("method") or "sampled"), special=int(record.get("special") or 0),
+        rounding=int(record.get("rounding") or 0), proof=str(record.get("proof") or ""),
+        proof_note=str(record.get("proof_note") or ""))
     if outcome == "passed":
         verdict.status = ERROR if claim.expect_false else VERIFIED
         if claim.expect_false:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qed.verification.contract import ContractError, check_callable, checked_call
+from qed.verification.identities import identity_samples, is_identity, run_identity
 from qed.verification.inputs import InputRecorder, digests
 from qed.verification.properties import (
     PropertyFailed,
@@ -90,7 +91,8 @@ class TrialResult:
 
     log: Any  # qed.verifier_api.ToleranceLog
     drew: bool
-    examples: int = 1  # a property: the examples Hypothesis ran that passed
+    examples: int = 1  # a property: the examples Hypothesis ran that passed; an identity: its points
+    evidence: dict[str, Any] | None = None  # an identity: method, points, rounding, proof
 
 
 def run_trial(fn: Callable[..., Any], seed: int, settings: Any, samples: int | None = None) -> TrialResult:
@@ -104,6 +106,11 @@ def run_trial(fn: Callable[..., Any], seed: int, settings: Any, samples: int | N
         if is_property(fn):
             passed = run_property(fn, seed, samples, allow_invalid=allow_invalid)
             return TrialResult(log, drew=True, examples=passed)
+        if is_identity(fn):
+            outcome = run_identity(fn, seed, settings, samples)
+            return TrialResult(log, drew=True, examples=outcome.samples, evidence={
+                "method": outcome.method, "special": outcome.special, "rounding": outcome.rounding,
+                "proof": outcome.proof, "proof_note": outcome.note})
         np.random.seed(seed)
         random.seed(seed)
         rng = np.random.default_rng(seed)
@@ -190,26 +197,33 @@ def _run_claim(job: dict[str, Any], root: Path) -> dict[str, Any]:
         return prepared
     fn, settings = prepared
     prop = is_property(fn)
+    ident = is_identity(fn)
     if prop:
         planned = examples_planned(fn, settings.samples)
+    elif ident:
+        planned = identity_samples(fn, settings.samples)
     else:
         planned = int(settings.samples or DEFAULT_SAMPLES) if takes_rng(fn) else 1
     _write_json(Path(job["settings"]), {"timeout": settings.timeout, "samples": planned})
     started = time.perf_counter()
     record: dict[str, Any] = {"outcome": "passed", "samples": planned, "samples_run": 0, "rtol": None,
-                              "atol": None, "comparisons": 0, "method": "hypothesis" if prop else "random"}
-    trials = [trial_seed(job["claim"], 0)] if prop else [trial_seed(job["claim"], t) for t in range(planned)]
+                              "atol": None, "comparisons": 0, "method": "hypothesis" if prop else "sampled"}
+    one_run = prop or ident  # Hypothesis, or qed for an identity, draws every example from one seed
+    trials = [trial_seed(job["claim"], 0)] if one_run else [trial_seed(job["claim"], t) for t in range(planned)]
     for trial, seed in enumerate(trials):
         try:
             result = run_trial(fn, seed, settings, settings.samples)
         except _CAUGHT as exc:
             failed = isinstance(exc, (AssertionError, PropertyFailed))
+            if ident and failed:  # its counterexample stood at 50 and 100 digits
+                record["method"] = "high-precision"
             record.update(outcome="failed" if failed else "error", trial=trial,
-                          seed=seed if prop or takes_rng(fn) else None,
+                          seed=seed if one_run or takes_rng(fn) else None,
                           message=failure_message(exc), traceback=_user_traceback(exc))
             break
         _merge_log(record, result.log)
-        record["samples_run"] = result.examples if prop else trial + 1
+        record["samples_run"] = result.examples if one_run else trial + 1
+        record.update(result.evidence or {})
         if not result.drew:  # the same call again would check the same thing
             record.update(method="deterministic", samples=1, samples_run=1)
             break
