@@ -621,7 +621,7 @@ class Matrices:
 
     def __str__(self) -> str:
         if self.vector:
-            return f"vectors in R^{self.rows}"
+            return f"R^{self.rows}"
         rows, cols = self.shape()
         return f"{self.kind} {rows}×{cols} matrices"
 

@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qed.verification.identities import is_identity, run_identity
+from qed.verifier_api import settings_of
+
 ROOT = Path(__file__).resolve().parents[1]
 for entry in (str(ROOT), str(ROOT / "verifiers")):
     if entry not in sys.path:
@@ -67,7 +70,11 @@ def load(spec: str):
 
 
 def run(fn, seed: int) -> None:
-    fn(np.random.default_rng(seed))
+    """One trial as the worker runs it (an identity: all its points, from this seed)."""
+    if is_identity(fn):
+        run_identity(fn, seed, settings_of(fn))
+    else:
+        fn(np.random.default_rng(seed))
 
 
 def refuted_within(fn, seeds=FIRST_SEEDS) -> AssertionError | None:

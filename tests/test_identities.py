@@ -123,6 +123,7 @@ def test_identity_claims_get_their_method_and_confidence_in_every_report(site: P
     half, atan, off, log = (report.verdicts[c.key] for c in claims)
     assert (half.status, half.method, half.samples_run) == ("verified", "symbolic", 1000)
     assert "proved symbolically (SymPy " in report.resolve_claim("thm:half")
+    assert "for x in [1e-09, 1]" in report.resolve_claim("thm:half"), "a proof names what it covers"
     assert (atan.status, atan.method) == ("verified", "sampled")
     badge = parse_html(report.resolve_claim("thm:atan")).text()
     assert "checked on 1000 points" in badge and "failure rate < 0.3" in badge and "proved" not in badge

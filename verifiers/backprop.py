@@ -11,7 +11,7 @@ from __future__ import annotations
 import nets
 import numpy as np
 
-from qed import assert_close, gradient, samples
+from qed import assert_close, gradient, identity, matrix, samples
 
 
 def check_error_terms(rng: np.random.Generator, *, factor: float = 2.0) -> None:
@@ -104,7 +104,21 @@ def check_l2_identity(rng: np.random.Generator, *, repeat_input: bool = False) -
                  what=f"C(N,T) vs (1/M)‖N|_X − Σ y_i χ_(x_i)‖², M={size}, |X|={len(np.unique(xs, axis=0))}")
 
 
-@samples(100)
-def l2_identity(rng: np.random.Generator) -> None:
-    """The exercise: with distinct inputs, the mean squared error is a squared L²(X) distance."""
-    check_l2_identity(rng)
+@identity(w1=matrix(3, 2), w2=matrix(2, 3), xs=matrix(3, 2), ys=matrix(3, 2), samples=200)
+def l2_identity_on_a_net(m, w1, w2, xs, ys):
+    """The exercise as an identity, for a 2-3-2 net x ↦ W2 tanh(W1 x) and M = 3 inputs,
+    made pairwise distinct by shifting the i-th by (4i, 0); SymPy proves it for every such
+    choice of weights, inputs and labels."""
+    inputs = [xs[i] + np.array([4 * i, 0]) for i in range(3)]
+    labels = list(ys)
+
+    def net(x):
+        return w2 @ m.tanh(w1 @ x)
+
+    def target(p):  # Σ_i y_i χ_{x_i}(p)
+        return sum((y for x, y in zip(inputs, labels, strict=True) if np.array_equal(x, p)), 0)
+
+    points = [p for i, p in enumerate(inputs) if not any(np.array_equal(p, q) for q in inputs[:i])]
+    cost = sum((net(x) - y) @ (net(x) - y) for x, y in zip(inputs, labels, strict=True)) / 3
+    distance = sum((net(p) - target(p)) @ (net(p) - target(p)) for p in points) / 3
+    return cost, distance

@@ -44,7 +44,8 @@ class SmoothMap:
         return self.V.shape[0]
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.V @ self.g(self.U @ np.asarray(x, dtype=np.float64) + self.c)
+        x = np.asarray(x)  # complex input stays complex, so the complex step goes through
+        return self.V @ self.g(self.U @ (x if np.iscomplexobj(x) else x.astype(np.float64)) + self.c)
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         """The exact m×n Jacobian V diag(g'(Ux + c)) U."""

@@ -26,16 +26,19 @@ from qed.verification.inputs import QED_PACKAGE, file_digest, unchanged
 
 CACHE_FORMAT = "qed-verification-2"
 _QED_VERIFIER_CODE = ("verifier_api.py", "numeric.py", "verification/worker.py", "verification/contract.py",
-                      "verification/properties.py", "verification/inputs.py")
+                      "verification/properties.py", "verification/inputs.py", "verification/identities.py",
+                      "verification/number_systems.py")
 """qed's own code that runs inside a worker: a change to it can change a verdict."""
 
 
 def environment_fingerprint() -> dict[str, str]:
     """What changes results besides the site: Python, numpy, Hypothesis (which draws a
-    property's examples) and qed, read without importing them; the flags workers run with."""
+    property's examples), mpmath and SymPy (an identity's confirmation and proof) and qed,
+    read without importing them; the flags workers run with."""
     code = hashlib.sha256("".join(file_digest(QED_PACKAGE / name) for name in _QED_VERIFIER_CODE).encode())
     return {"python": sys.version.split()[0], "numpy": _version("numpy"), "hypothesis": _version("hypothesis"),
-            "qed": _version("qed"), "qed_code": code.hexdigest(), "flags": _worker_flags(), "format": CACHE_FORMAT}
+            "mpmath": _version("mpmath"), "sympy": _version("sympy"), "qed": _version("qed"),
+            "qed_code": code.hexdigest(), "flags": _worker_flags(), "format": CACHE_FORMAT}
 
 
 def _worker_flags() -> str:

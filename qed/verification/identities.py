@@ -70,6 +70,7 @@ class IdentityOutcome:
     method: str  # "symbolic", "high-precision" (some points needed mpmath) or "sampled"
     proof: str = ""  # "SymPy 1.14.0" when SymPy simplified the difference to 0
     note: str = ""  # why there is no proof
+    domain: str = ""  # "x in [1e-09, 1]": what the points were drawn from (and a proof covers)
 
 
 class IdentityFailed(AssertionError):
@@ -92,7 +93,7 @@ def run_identity(fn: Callable[..., Any], seed: int, settings: VerifierSettings,
     log = active_log()
     if log is not None:
         log.record(tol.rtol, tol.atol)
-    n = identity_samples(fn, samples)
+    n = identity_samples(fn, samples or settings.samples)
     floats = float_math()
     rounding = 0
     special = special_points(spec)
@@ -102,10 +103,17 @@ def run_identity(fn: Callable[..., Any], seed: int, settings: VerifierSettings,
             _confirm(fn, point, tol, trouble)
             rounding += 1
     method = "high-precision" if rounding else "sampled"
+    domain = domain_text(spec)
     if not spec.symbolic:
-        return IdentityOutcome(n, min(special, n), rounding, method, note="SymPy not asked (symbolic=False)")
+        return IdentityOutcome(n, min(special, n), rounding, method, note="SymPy not asked (symbolic=False)",
+                               domain=domain)
     proof, note = prove(fn, spec, symbolic_seconds)
-    return IdentityOutcome(n, min(special, n), rounding, "symbolic" if proof else method, proof, note)
+    return IdentityOutcome(n, min(special, n), rounding, "symbolic" if proof else method, proof, note, domain)
+
+
+def domain_text(spec: IdentitySpec) -> str:
+    """"x in [1e-09, 1], n in {0, ..., 60}": the domains, as badges and reports name them."""
+    return ", ".join(f"{name} in {domain}" for name, domain in spec.domains)
 
 
 # ---------------------------------------------------------------------------------------

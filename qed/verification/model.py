@@ -76,6 +76,7 @@ class Verdict:
     rounding: int = 0  # an identity: float64 disagreements that vanished at high precision
     proof: str = ""  # "SymPy 1.14.0" when the method is "symbolic"
     proof_note: str = ""  # an identity that is not proved: why not
+    domain: str = ""  # an identity: its variables' domains ("x in [1e-09, 1]")
     source_url: str = ""  # verifier source page (with #L-line)
     reported: bool = False  # its error is already in the diagnostics (a `uses` problem)
 

@@ -204,7 +204,7 @@ def _judge(claim: Claim, record: dict[str, Any]) -> Verdict:
         seed=record.get("seed"), trial=record.get("trial"), rtol=record.get("rtol"), atol=record.get("atol"),
         method=str(record.get("method") or "sampled"), special=int(record.get("special") or 0),
         rounding=int(record.get("rounding") or 0), proof=str(record.get("proof") or ""),
-        proof_note=str(record.get("proof_note") or ""))
+        proof_note=str(record.get("proof_note") or ""), domain=str(record.get("domain") or ""))
     if outcome == "passed":
         verdict.status = ERROR if claim.expect_false else VERIFIED
         if claim.expect_false:

@@ -110,7 +110,7 @@ def run_trial(fn: Callable[..., Any], seed: int, settings: Any, samples: int | N
             outcome = run_identity(fn, seed, settings, samples)
             return TrialResult(log, drew=True, examples=outcome.samples, evidence={
                 "method": outcome.method, "special": outcome.special, "rounding": outcome.rounding,
-                "proof": outcome.proof, "proof_note": outcome.note})
+                "proof": outcome.proof, "proof_note": outcome.note, "domain": outcome.domain})
         np.random.seed(seed)
         random.seed(seed)
         rng = np.random.default_rng(seed)
