@@ -130,7 +130,9 @@ def test_identity_claims_get_their_method_and_confidence_in_every_report(site: P
     assert (off.status, off.method) == ("falsified", "high-precision")
     [message] = errors_at(diagnostics, 7)
     assert "is false" in message and "100 significant digits" in message
+    assert "identity's points drawn with seed" in message and "trial" not in message
     assert log.status == "expected-false" and not errors_at(diagnostics, 9)
+    assert "counterexample confirmed at 100 significant digits" in report.resolve_claim("ex:log")
     rows = {row["key"]: row for row in report.to_json()["claims"]}
     assert rows["thm:half"]["method"] == "symbolic" and "proved symbolically by SymPy" in rows["thm:half"]["confidence"]
     assert "below 0.3 % with 95 % confidence" in rows["thm:atan"]["confidence"]

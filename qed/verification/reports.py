@@ -132,6 +132,8 @@ def badge_text(claim: Claim, verdict: Verdict) -> str:
         return _verified_text(verdict)
     if status == EXPECTED_FALSE and verdict.method == "hypothesis":
         return f"known false: shrunk counterexample found by Hypothesis (seed {verdict.seed})"
+    if status == EXPECTED_FALSE and verdict.method == "high-precision":
+        return f"known false: counterexample confirmed at 100 significant digits (seed {verdict.seed})"
     if status == EXPECTED_FALSE:
         return f"known false: counterexample on sample {(verdict.trial or 0) + 1} (seed {verdict.seed})"
     if status == FALSIFIED and verdict.method == "hypothesis":

@@ -220,6 +220,9 @@ def _report(claim: Claim, verdict: Verdict, options: VerifyOptions, diagnostics:
     extra = []
     if verdict.seed is not None and verdict.method == "hypothesis":
         extra.append(f"  Hypothesis run with seed {verdict.seed}; the example above is already shrunk")
+    elif verdict.seed is not None and verdict.method == "high-precision":
+        extra.append(f"  identity's points drawn with seed {verdict.seed}; the counterexample above is confirmed "
+                     "at high precision")
     elif verdict.seed is not None:
         extra.append(f"  failing trial: {(verdict.trial or 0) + 1} of {verdict.samples}, seed {verdict.seed}")
     if verdict.replay:
