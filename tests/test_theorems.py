@@ -155,7 +155,8 @@ def test_theorem_template_renders_heading_body_and_badge_marker(env: jinja2.Envi
         inner="If $f$ ...", position=at(3), ctx=ctx)
     assert 'id="thm:chain"' in html and "Theorem 1</a>" in html
     assert "(Chain <Rule>)" in html  # title is markdown, rendered by markdownify_inline
-    assert find_markers(html, "claim") == [("claim", "thm:chain"), ("claim", "thm:chain#detail")]
+    assert find_markers(html, "claim") == [("claim", "thm:chain"), ("claim", "thm:chain#links"),
+                                            ("claim", "thm:chain#detail")]
     proof = env.get_template("shortcodes/proof.html").render(name="proof", params={}, inner="Easy.",
                                                              position=at(9), ctx=ctx)
     assert same_html(proof, '<div class="qed-proof"><p><em class="qed-proof-head">Proof.</em> Easy.'

@@ -37,6 +37,8 @@ from qed.verification.resolve import VerifierRef, local_imports
 
 DETAIL_SUFFIX = "#detail"
 """`marker("claim", key + DETAIL_SUFFIX)` resolves to the counterexample block of a claim."""
+LINKS_SUFFIX = "#links"
+"""`marker("claim", key + LINKS_SUFFIX)` resolves to what a claim uses and what uses it."""
 
 STATUS_SYMBOLS = {VERIFIED: "✓", EXPECTED_FALSE: "✗", FALSIFIED: "✗", ERROR: "!", TIMEOUT: "⏱",
                   BLOCKED: "–", UNCHECKED: "?"}
@@ -167,9 +169,12 @@ class VerificationReport:
     # -- badges (marker kind "claim") ---------------------------------------------------
 
     def resolve_claim(self, key: str) -> str:
-        """HTML for `marker("claim", key)`: the status badge, or with `#detail` the counterexample."""
+        """HTML for `marker("claim", key)`: the status badge; with `#detail` the counterexample,
+        with `#links` the claims it uses and the claims that use it."""
         if key.endswith(DETAIL_SUFFIX):
             return self._detail_html(key[: -len(DETAIL_SUFFIX)])
+        if key.endswith(LINKS_SUFFIX):
+            return self._links_html(key[: -len(LINKS_SUFFIX)])
         claim = self._claim(key)
         verdict = self.verdicts.get(key)
         if claim is None or verdict is None:
@@ -200,6 +205,21 @@ class VerificationReport:
 
     def _claim(self, key: str) -> Claim | None:
         return next((c for c in self.claims if c.key == key), None)
+
+    def _links_html(self, key: str) -> str:
+        """"Uses Lemma 2, Theorem 1 · Used by Corollary 5", each a reference link (with its
+        preview), so a reader can walk the dependency graph from the page."""
+        claim = self._claim(key)
+        if claim is None:
+            return ""
+        uses = [c for c in (self._claim(k) for k in claim.uses) if c is not None]
+        used_by = [c for c in self.claims if key in c.uses and c.key != key]
+        parts = [f'<span class="qed-links-label">{label}</span> ' + ", ".join(_claim_link(c) for c in linked)
+                 for label, linked in (("Uses", uses), ("Used by", used_by)) if linked]
+        if not parts:
+            return ""
+        separator = ' <span aria-hidden="true">·</span> '
+        return f'<p class="qed-claim-links">{separator.join(parts)}</p>'
 
     # -- terminal ------------------------------------------------------------------------
 
@@ -366,6 +386,11 @@ class VerificationReport:
             lines.append(f"::error file={_gh_property(claim.location.path)},line={claim.location.line},"
                          f"title={_gh_property(claim.display + ' ' + verdict.status)}::{_gh_data(message)}")
         return lines
+
+
+def _claim_link(claim: Claim) -> str:
+    """A link to a claim, marked up as a cross-reference is (`a.ref`), so it previews alike."""
+    return f'<a class="ref ref-claim" href="{escape(claim.url)}">{escape(claim.heading)}</a>'
 
 
 def _gh_data(text: str) -> str:
