@@ -44,7 +44,7 @@ class PageText:
     css: tuple[str, ...] = ()  # page-scoped rules from `style` shortcodes
     scripts: tuple[str, ...] = ()  # `script` shortcode bodies, for the end of the page
     has_mermaid: bool = False  # the page draws Mermaid diagrams: the theme loads Mermaid
-    plain_text: str = ""  # the body as text, formulas as TeX: for the search index
+    plain_text: str = ""  # the body as text, formulas as $TeX$: for the search index
 
 
 @dataclass

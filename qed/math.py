@@ -125,9 +125,10 @@ class TypesetMath:
         return self.html[index] if 0 <= index < len(self.html) else ""
 
     def tex(self, key: str) -> str:
-        """The TeX of marker key `key`, as a reader would search for it."""
+        """The TeX of marker key `key` between dollars, as a reader would search for it and
+        read it in a search result."""
         index = int(key) if key.isdigit() else -1
-        return f" {self.page.formulas[index].tex.strip()} " if 0 <= index < len(self.html) else ""
+        return f" ${self.page.formulas[index].tex.strip()}$ " if 0 <= index < len(self.html) else ""
 
     def glue_punctuation(self, text: str) -> str:
         """Keep the punctuation (or a suffix, as in "$i$-th") after an inline formula on the

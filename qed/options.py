@@ -26,6 +26,7 @@ class Kind:
 BOOL = Kind(lambda v: isinstance(v, bool), "true or false")
 POSITIVE_INT = Kind(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                     "a whole number of at least 1")
+OPTIONAL_POSITIVE_INT = Kind(lambda v: v is None or POSITIVE_INT.accepts(v), "a whole number of at least 1")
 STRING = Kind(lambda v: isinstance(v, str), "a string")
 WHOLE_NUMBER = Kind(lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number")
 MAPPING = Kind(lambda v: isinstance(v, dict), "a mapping")

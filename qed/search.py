@@ -1,9 +1,12 @@
 """Site search without a server: an index of every page's text, and a page that searches it.
 
-`search/index.json` lists each regular page's title, URL, date, tags and first
-`contentLength` characters of text (formulas left out); the theme's `search.html` fetches it
-and ranks pages in the browser. LoveIt's settings are read: `params.search.enable`
-(default true here), `contentLength` (4000), `maxResultLength` (10) and `placeholder`.
+`search/index.json` lists each regular page's title, URL, date, tags and its whole text,
+formulas as `$TeX$` (so a reader finds `\nabla` and a word at the end of a long post); the
+theme's `search.html` fetches it and ranks pages in the browser. Our own index rather than
+Pagefind: it needs no binary, works offline, and for notes (hundreds of pages, a few MB) one
+JSON file loads in well under a second. LoveIt's settings are read: `params.search.enable`
+(default true here), `contentLength` (a cap on each page's text; default none, where LoveIt
+cuts at 4000 characters), `maxResultLength` (10) and `placeholder`.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from typing import Any
 
 from qed.content import Site
 from qed.errors import Diagnostics
-from qed.options import BOOL, POSITIVE_INT, STRING, Option, read_options
+from qed.options import BOOL, OPTIONAL_POSITIVE_INT, POSITIVE_INT, STRING, Option, read_options
 
 OPTIONS = (
     Option("enable", "enabled", BOOL, True, "write the search index and page"),
-    Option("contentLength", "content_length", POSITIVE_INT, 4000, "characters of each page's text in the index"),
+    Option("contentLength", "content_length", OPTIONAL_POSITIVE_INT, None,
+           "at most this many characters of each page's text in the index (default: all of it)"),
     Option("maxResultLength", "max_results", POSITIVE_INT, 10, "results shown"),
     Option("placeholder", "placeholder", STRING, "Search the notes", "the search box's placeholder"),
 )
@@ -26,7 +30,7 @@ OPTIONS = (
 @dataclass(frozen=True)
 class SearchSettings:
     enabled: bool = True
-    content_length: int = 4000
+    content_length: int | None = None
     max_results: int = 10
     placeholder: str = "Search the notes"
 

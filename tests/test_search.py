@@ -21,6 +21,8 @@ SITE = {
                               "Compose maps; backpropagation uses it.\n",
     "content/posts/draft.md": "---\ntitle: Unfinished\ndraft: true\n---\nSecret backpropagation notes.\n",
 }
+LONG = {"content/posts/long.md": "---\ntitle: A long one\ndate: 2024-01-01\n---\n"
+                                 + " ".join(f"word{i}" for i in range(400)) + " zeugma at the end.\n"}
 
 
 def index(site: Path) -> list[dict]:
@@ -34,9 +36,17 @@ def test_the_index_holds_each_published_page_as_text(make_site):
     assert set(entries) == {"Backpropagation explained", "The chain rule"}  # drafts stay out
     first = entries["Backpropagation explained"]
     assert (first["url"], first["date"], first["tags"]) == ("/posts/backprop/", "2024-03-01", ["nets"])
-    assert first["content"] == "The gradient of the cost is \\nabla C & more. Why Reverse mode is cheap."
+    assert first["content"] == "The gradient of the cost is $\\nabla C$ & more. Why Reverse mode is cheap."
     nav = page(site, "index.html").find("nav", class_="site-nav")
     assert [a.attrs["href"] for a in nav.find_all("a") if a.text() == "Search"] == ["/search/"]
+
+
+def test_the_whole_text_of_a_long_page_is_searchable(make_site):
+    filler = " ".join(f"word{i}" for i in range(3000))  # about 26,000 characters
+    site = make_site({"content/posts/long.md": f"---\ntitle: Long\n---\n{filler}\n\nThe last word is zeugma.\n"})
+    build(site)
+    [entry] = index(site)
+    assert entry["content"].endswith("The last word is zeugma."), "LoveIt stops at 4000 characters; qed does not"
 
 
 def test_settings_limit_or_turn_off_search(make_site):
@@ -57,7 +67,7 @@ def test_settings_limit_or_turn_off_search(make_site):
 def test_the_search_page_finds_and_highlights_as_you_type(make_site):
     from playwright.sync_api import sync_playwright
 
-    site = make_site(SITE)
+    site = make_site({**SITE, **LONG})
     build(site)
     handler = functools.partial(_Quiet, directory=str(site / "public"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -76,6 +86,15 @@ def test_the_search_page_finds_and_highlights_as_you_type(make_site):
                 tab.fill("#search-input", "reverse cheap")
                 tab.wait_for_function("document.querySelectorAll('#search-results li').length === 1")
                 assert tab.inner_text("#search-status") == "1 page" and "q=reverse+cheap" in tab.url
+                tab.fill("#search-input", "nabla")
+                tab.wait_for_function("document.querySelectorAll('#search-results li').length === 1")
+                assert "$\\nabla C$" in tab.inner_text("#search-results li p"), "a formula shown whole, as TeX"
+                tab.fill("#search-input", "zeugma")
+                tab.wait_for_function("document.querySelector('#search-results li a')?.textContent === 'A long one'")
+                shown = tab.inner_text("#search-results li p")
+                first_word = shown.removeprefix("… ").split()[0]
+                assert shown.startswith("… ") and first_word.startswith("word") and first_word[4:].isdigit(), (
+                    "the snippet starts at a whole word")
                 tab.fill("#search-input", "nothing-like-this")
                 tab.wait_for_function("document.getElementById('search-status').textContent === 'Nothing found.'")
             finally:
