@@ -34,7 +34,7 @@ OPTIONS = (
     Option("paginate", "paginate", WHOLE_NUMBER, 0, "Hugo < 0.128: pagination.pagerSize"),
     Option("paginatePath", "paginatePath", STRING, "", "Hugo < 0.128: pagination.path"),
     Option("math", "math", MAPPING, {}, "see qed.math.MATH_OPTIONS"),
-    Option("verify", "verify", MAPPING, {}, "reserved for verification settings"),
+    Option("verify", "verify", MAPPING, {}, "see qed.verification.model.OPTIONS"),
     Option("theorems", "theorems", MAPPING, {}, "see qed.theorems.OPTIONS"),
     Option("publishDir", "publishDir", STRING, "public", "the output folder"),
     Option("buildDrafts", "buildDrafts", BOOL, False, "publish drafts too"),

@@ -82,6 +82,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     config = _apply_overrides(load_config(options.source.resolve(), diagnostics), options)
     pagination = PaginationSettings.from_config(config, diagnostics)
     search = SearchSettings.from_config(config, diagnostics)
+    verify_settings = VerifyOptions.from_config(config, diagnostics)
     diagnostics.raise_if_failed()
     destination = _destination(config, options)
     if options.write:
@@ -90,7 +91,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     diagnostics.raise_if_failed()
     say(f"read {len(site.all_pages)} pages")
     if options.replay is not None:
-        return _replay(site, options, diagnostics)
+        return _replay(site, options, diagnostics, verify_settings)
 
     env = create_environment(config.root, config.base_url, search_enabled=search.enabled)
     check_templates(env, diagnostics)
@@ -99,7 +100,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     cache = BodyCache(config.cache_dir / "bodies.sqlite", clear=options.clean)
     bodies = render_bodies(site, env, diagnostics, progress=say, jobs=jobs, cache=cache)
     labels = collect_labels(bodies, diagnostics)
-    report = _verify(site, bodies, options, diagnostics, say)
+    report = _verify(site, bodies, options, replace(verify_settings, output=destination), diagnostics, say)
     math_html, math_stats = _typeset(site, bodies, labels, diagnostics, clean=options.clean, jobs=jobs, say=say)
     if diagnostics.errors:
         raise BuildFailed(list(diagnostics.errors), report.github_annotations() if report else [],
@@ -115,14 +116,15 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     return result
 
 
-def _verify(site: Site, bodies: list[RenderedBody], options: BuildOptions, diagnostics: Diagnostics,
-            say: Progress) -> VerificationReport | None:
-    """Run the verifiers of every claim on the site; None when the site states no claims."""
+def _verify(site: Site, bodies: list[RenderedBody], options: BuildOptions, settings: VerifyOptions,
+            diagnostics: Diagnostics, say: Progress) -> VerificationReport | None:
+    """Run the verifiers of every claim on the site; None when the site states no claims.
+    `settings` carries what the config says (`verify.memory`) and where the output goes."""
     claims = [claim for body in bodies for claim in body.claims]
     if not claims:
         return None
-    verify_options = VerifyOptions(jobs=options.jobs, refresh=options.refresh or options.clean,
-                                   strict=options.strict, timeout=options.timeout, junit=options.junit)
+    verify_options = replace(settings, jobs=options.jobs, refresh=options.refresh or options.clean,
+                             strict=options.strict, timeout=options.timeout, junit=options.junit)
     return verify_claims(claims, project_root=site.project_root, cache_dir=site.config.cache_dir,
                          options=verify_options, diagnostics=diagnostics,
                          progress=lambda done, total: say(f"verified {done}/{total} claims"))
@@ -162,14 +164,14 @@ def _result(site: Site, math_stats: MathStats, report: VerificationReport | None
     return result
 
 
-def _replay(site: Site, options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
+def _replay(site: Site, options: BuildOptions, diagnostics: Diagnostics, settings: VerifyOptions) -> BuildResult:
     """`check --replay ID --seed N`: read the pages for their claims, run that one trial."""
     env = create_environment(site.config.root, site.config.base_url)
     bodies = render_bodies(site, env, diagnostics)
     diagnostics.raise_if_failed()
     claim_id, seed = options.replay  # type: ignore[misc]
     claims = [claim for body in bodies for claim in body.claims]
-    if replay_claim(claims, claim_id, seed, site.project_root) != 0:
+    if replay_claim(claims, claim_id, seed, site.project_root, settings.memory) != 0:
         raise QedError(f"replay of '{claim_id}' with seed {seed} failed (see above)")
     return BuildResult(warnings=diagnostics.warnings)
 

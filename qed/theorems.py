@@ -88,6 +88,7 @@ class Claim:
     statement: str = ""  # the raw inner markdown (shown on the verification page)
     samples: int | None = None  # per-claim overrides from the shortcode
     timeout: float | None = None
+    memory: int | None = None  # MB; None = the config's verify.memory
     rtol: float | None = None  # default tolerances of assert_close for this claim
     atol: float | None = None
 
@@ -170,6 +171,7 @@ class PageClaims:
             statement=inner or "",
             samples=self._checked_number("samples", args.get("samples"), int, position),
             timeout=self._checked_number("timeout", args.get("timeout"), float, position),
+            memory=self._checked_number("memory", args.get("memory"), int, position),
             rtol=self._checked_number("rtol", args.get("rtol"), float, position),
             atol=self._checked_number("atol", args.get("atol"), float, position),
         )

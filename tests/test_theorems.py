@@ -101,9 +101,10 @@ def test_bad_settings_and_arguments_are_reported() -> None:
 def test_claim_arguments() -> None:
     ctx = make_ctx()
     c = ctx.claims.declare("theorem", {"id": "thm:c", "verify": "calc:check", "uses": "lem:a, def:b",
-                                        "expect": "false", "samples": "5", "timeout": "2.5"}, "body", at(1))
-    assert (c.verify, c.uses, c.expect_false, c.samples, c.timeout) == (
-        "calc:check", ("lem:a", "def:b"), True, 5, 2.5)
+                                        "expect": "false", "samples": "5", "timeout": "2.5", "memory": "512"},
+                           "body", at(1))
+    assert (c.verify, c.uses, c.expect_false, c.samples, c.timeout, c.memory) == (
+        "calc:check", ("lem:a", "def:b"), True, 5, 2.5, 512)
     positional = ctx.claims.declare("lemma", ["Named"], "", at(2))
     assert positional.title == "Named"
     anonymous = ctx.claims.declare("remark", {}, "", at(3))

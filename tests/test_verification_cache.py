@@ -41,7 +41,8 @@ def test_a_file_read_at_run_time_invalidates_the_verdict(site: Path, spec: str, 
 
 def test_claim_settings_are_part_of_the_key(site: Path) -> None:
     run(site, [claim("thm:x", "calculus:check_square", 1)])
-    for changed in ({"samples": 3}, {"timeout": 9.0}, {"rtol": 1e-3}, {"atol": 1e-3}, {"expect_false": True}):
+    for changed in ({"samples": 3}, {"timeout": 9.0}, {"rtol": 1e-3}, {"atol": 1e-3}, {"memory": 512},
+                    {"expect_false": True}):
         report, _ = run(site, [claim("thm:x", "calculus:check_square", 1, **changed)])
         assert not report.verdicts["thm:x"].cached, changed
 

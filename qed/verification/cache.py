@@ -1,7 +1,7 @@
 """Verification results on disk, keyed on everything that can change a verdict.
 
 The key hashes the claim id (seeds derive from it), the verifier spec, the claim's
-settings (`samples`, `timeout`, `rtol`, `atol`, `expect`), the source of the verifier's
+settings (`samples`, `timeout`, `rtol`, `atol`, `expect`, the memory limit), the source of the verifier's
 module and of the local modules it imports (found statically, transitively), the versions
 of Python, numpy, Hypothesis and qed with the source of qed's verifier-side code, and the
 interpreter flags workers run with. Each entry also lists the digest of every file the

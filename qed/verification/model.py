@@ -17,6 +17,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from qed.errors import Diagnostics
+from qed.options import POSITIVE_INT, Option, read_options
+
 VERIFIED = "verified"
 FALSIFIED = "falsified"
 ERROR = "error"
@@ -30,6 +33,12 @@ FAILED = frozenset({FALSIFIED, ERROR, TIMEOUT, BLOCKED})
 """A claim in one of these states blocks the claims that use it."""
 
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_MEMORY = 4096  # MB of address space per worker: far above what numeric checks need
+
+OPTIONS = (
+    Option("memory", "memory", POSITIVE_INT, DEFAULT_MEMORY,
+           "each verifier's memory limit in MB (its worker's address space); a claim's memory= wins"),
+)
 
 METHODS = {
     "symbolic": "SymPy simplified the difference of an identity's two sides to 0",
@@ -43,13 +52,23 @@ METHODS = {
 
 @dataclass(frozen=True)
 class VerifyOptions:
-    """Run options from the CLI (`-j`, `--refresh`, `--strict`, `--timeout`, `--junit`)."""
+    """Run options from the CLI (`-j`, `--refresh`, `--strict`, `--timeout`, `--junit`) and
+    the config (`verify.memory`), and where the site is written (never a worker's to touch)."""
 
     jobs: int = 0  # 0 = one worker per CPU
     refresh: bool = False  # ignore the cache, re-run every verifier
     strict: bool = False  # also fail on theorem-like claims without a verifier
     timeout: float | None = None  # default per-claim time limit in seconds (30 if None)
     junit: Path | None = None  # write JUnit XML here
+    memory: int = DEFAULT_MEMORY  # default per-claim memory limit in MB
+    output: Path | None = None  # the output folder: left out of workers' working folders
+
+    @classmethod
+    def from_config(cls, config: Any, diagnostics: Diagnostics) -> VerifyOptions:
+        """The site's `verify:` section; a bad value is an error at the section's line, and
+        the default is used."""
+        return cls(**read_options(config.section("verify"), OPTIONS, "verify", diagnostics,
+                                  config.location("verify")))
 
 
 @dataclass

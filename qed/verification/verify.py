@@ -14,6 +14,7 @@ from qed.theorems import Claim
 from qed.verification.cache import VerdictCache, environment_fingerprint, source_digest
 from qed.verification.model import (
     BLOCKED,
+    DEFAULT_MEMORY,
     DEFAULT_TIMEOUT,
     ERROR,
     EXPECTED_FALSE,
@@ -26,7 +27,7 @@ from qed.verification.model import (
 )
 from qed.verification.reports import VerificationReport
 from qed.verification.resolve import VerifierRef, find_verifier, local_imports
-from qed.verification.runner import Scheduler, Task
+from qed.verification.runner import RUNS_FOLDER, Scheduler, Task
 
 
 def verify_claims(
@@ -53,11 +54,12 @@ def verify_claims(
     _resolve_verifiers(claims, project_root, refs, verdicts)
     tasks = _plan(claims, refs, verdicts, project_root, options)
     judge = _CachedJudge(VerdictCache(cache_dir / "verification"), project_root, refresh=options.refresh)
+    leave_out = (cache_dir, *([options.output] if options.output is not None else []))
     scheduler = Scheduler(project_root, options.jobs or os.cpu_count() or 1, judge.lookup, judge.interpret,
-                          progress, verdicts=verdicts)
+                          progress, verdicts=verdicts, scratch=cache_dir / RUNS_FOLDER, leave_out=leave_out)
     scheduler.run(tasks)
     for claim in claims:
-        _link_sources(claim, verdicts[claim.key], refs.get(claim.key), project_root)
+        _link_sources(claim, verdicts[claim.key], refs.get(claim.key), project_root, claim.memory or options.memory)
         _report(claim, verdicts[claim.key], options, diagnostics)
     report = VerificationReport(claims=claims, verdicts=verdicts, refs=refs, project_root=project_root,
                                 ran=len(tasks) - judge.cached - _count(verdicts, tasks, BLOCKED),
@@ -106,13 +108,14 @@ def _resolve_verifiers(claims: list[Claim], project_root: Path, refs: dict[str, 
             verdicts[claim.key] = Verdict(claim.key, ERROR, message=str(exc))
 
 
-def _link_sources(claim: Claim, verdict: Verdict, ref: VerifierRef | None, project_root: Path) -> None:
+def _link_sources(claim: Claim, verdict: Verdict, ref: VerifierRef | None, project_root: Path,
+                  memory: int) -> None:
     """Where the badge links (the verifier's source line) and how to replay a failure."""
     if ref is None:
         return
     verdict.source_url = _source_url(claim, ref)
     if verdict.seed is not None:
-        verdict.replay = replay_command(project_root, ref, verdict.seed, claim)
+        verdict.replay = replay_command(project_root, ref, verdict.seed, claim, memory)
 
 
 def _unique(claims: list[Claim]) -> list[Claim]:
@@ -184,13 +187,14 @@ def _plan(claims: list[Claim], refs: dict[str, VerifierRef], verdicts: dict[str,
         if ref is None or claim.key in verdicts:
             continue
         sources = source_digest(local_imports(ref.path, project_root), project_root)
+        memory = claim.memory or options.memory
         key = VerdictCache(Path()).key({
             "claim": claim.key, "module": ref.module, "function": ref.function,
             "samples": claim.samples, "timeout": claim.timeout, "rtol": claim.rtol, "atol": claim.atol,
-            "expect_false": claim.expect_false, "sources": sources, "env": env})
+            "memory": memory, "expect_false": claim.expect_false, "sources": sources, "env": env})
         deps = tuple(d for d in claim.uses if d in by_key and d != claim.key)
         tasks.append(Task(claim, ref, key, claim.timeout,
-                          options.timeout or DEFAULT_TIMEOUT, deps))
+                          options.timeout or DEFAULT_TIMEOUT, deps, memory))
     return tasks
 
 
@@ -257,14 +261,18 @@ def _source_url(claim: Claim, ref: VerifierRef) -> str:
     return f"{claim.base_path}verification/verifiers/{ref.module}/{anchor}"
 
 
-def replay_command(project_root: Path, ref: VerifierRef, seed: int, claim: Claim | None = None) -> str:
+def replay_command(project_root: Path, ref: VerifierRef, seed: int, claim: Claim | None = None,
+                   memory: int = DEFAULT_MEMORY) -> str:
     """The shell command that re-runs exactly one trial (run it from the current directory),
-    with the claim's own settings, which change what a trial (or a property's run) does."""
+    with the claim's own settings, which change what a trial (or a property's run) does, and
+    the memory limit the build ran it under."""
     args = ["python", "-m", "qed.verification", "replay", f"{ref.module}:{ref.function}", "--seed", str(seed)]
     for name in ("samples", "rtol", "atol"):
         value = getattr(claim, name, None)
         if value is not None:
             args += [f"--{name}", f"{value:g}" if isinstance(value, float) else str(value)]
+    if memory != DEFAULT_MEMORY:
+        args += ["--memory", str(memory)]
     try:
         here = Path.cwd().resolve()
     except OSError:

@@ -8,11 +8,13 @@ the same code with the same job, so it reproduces exactly what the build saw.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
 import os
 import random
+import signal
 import sys
 import time
 import traceback
@@ -24,6 +26,7 @@ from typing import Any
 from qed.verification.contract import ContractError, check_callable, checked_call
 from qed.verification.identities import identity_samples, is_identity, run_identity
 from qed.verification.inputs import InputRecorder, digests
+from qed.verification.processes import die_with_parent, end_children, kill_group, set_subreaper
 from qed.verification.properties import (
     PropertyFailed,
     examples_planned,
@@ -47,13 +50,14 @@ def trial_seed(claim_id: str, trial: int) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def prepare_imports(root: Path) -> None:
-    """Make `verifiers/x.py` importable as `x` (and the project as a root), run from root."""
+def prepare_imports(root: Path, cwd: Path | None = None) -> None:
+    """Make `verifiers/x.py` importable as `x` (and the project as a root), run from `cwd`
+    (the worker's private working folder, which links to the site's files) or root."""
     for entry in (str(root), str(root / "verifiers")):
         if entry in sys.path:
             sys.path.remove(entry)
         sys.path.insert(0, entry)
-    os.chdir(root)
+    os.chdir(cwd or root)
 
 
 def load_verifier(module: str, function: str) -> Callable[..., Any]:
@@ -65,6 +69,9 @@ def load_verifier(module: str, function: str) -> Callable[..., Any]:
             raise ResolveError(f"no module '{module}' in verifiers/") from None
         raise ResolveError(f"importing '{module}' failed: {_one_line(exc)}") from None
     except BaseException as exc:
+        if ran_out_of_memory(exc):
+            traceback.clear_frames(exc.__traceback__)
+            raise ResolveError(f"importing '{module}' {memory_message()}\n{_user_traceback(exc)}") from None
         raise ResolveError(f"importing '{module}' failed: {_one_line(exc)}\n{_user_traceback(exc)}") from None
     if not hasattr(mod, function):
         raise ResolveError(f"module '{module}' has no function '{function}'")
@@ -138,6 +145,37 @@ def failure_message(exc: BaseException) -> str:
     if isinstance(exc, ContractError):
         return str(exc)
     return _assertion_text(exc)
+
+
+def ran_out_of_memory(exc: BaseException | None, depth: int = 0) -> bool:
+    """Whether `exc` is, wraps or was caused by a MemoryError (numpy's, one inside a
+    Hypothesis property, one during an import): the worker's memory limit, not a bug."""
+    if exc is None or depth > 20:
+        return False
+    if isinstance(exc, MemoryError):
+        return True
+    inner = [c.error for c in exc.counterexamples] if isinstance(exc, PropertyFailed) else []
+    inner += list(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else []
+    return any(ran_out_of_memory(e, depth + 1) for e in (*inner, exc.__cause__, exc.__context__))
+
+
+def memory_message() -> str:
+    """What a claim says when its verifier ran out of memory: the limit it ran under."""
+    limit = _memory_limit()
+    if limit is None:
+        return "ran out of memory"
+    return (f"exceeded the memory limit of {limit} MB (raise it with memory= on the claim "
+            "or verify.memory in the config)")
+
+
+def _memory_limit() -> int | None:
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, AttributeError, ValueError, OSError):
+        return None
+    return None if soft == resource.RLIM_INFINITY else soft // (1024 * 1024)
 
 
 def _assertion_text(exc: BaseException) -> str:
@@ -214,12 +252,16 @@ def _run_claim(job: dict[str, Any], root: Path) -> dict[str, Any]:
         try:
             result = run_trial(fn, seed, settings, settings.samples)
         except _CAUGHT as exc:
-            failed = isinstance(exc, (AssertionError, PropertyFailed))
+            out_of_memory = ran_out_of_memory(exc)
+            if out_of_memory:  # let go of what the verifier allocated before saying anything
+                traceback.clear_frames(exc.__traceback__)
+            failed = isinstance(exc, (AssertionError, PropertyFailed)) and not out_of_memory
             if ident and failed:  # its counterexample stood at 50 and 100 digits
                 record["method"] = "high-precision"
             record.update(outcome="failed" if failed else "error", trial=trial,
                           seed=seed if one_run or takes_rng(fn) else None,
-                          message=failure_message(exc), traceback=_user_traceback(exc))
+                          message=memory_message() if out_of_memory else failure_message(exc),
+                          traceback=_user_traceback(exc))
             break
         _merge_log(record, result.log)
         record["samples_run"] = result.examples if one_run else trial + 1
@@ -235,7 +277,7 @@ def _prepare(job: dict[str, Any], root: Path) -> tuple[Callable[..., Any], Any] 
     """The verifier and its settings (the claim's samples/rtol/atol over the decorator's), or
     the error record when it cannot be loaded."""
 
-    prepare_imports(root)
+    prepare_imports(root, Path(job["cwd"]) if job.get("cwd") else None)
     use_hypothesis_defaults(root)
     try:
         fn = load_verifier(job["module"], job["function"])
@@ -284,16 +326,109 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[0] == "--replay":
         job = json.loads(Path(args[1]).read_text(encoding="utf-8"))
-        return replay_job(job, int(job["seed"]))
+        return run_contained(job, lambda: replay_job(job, int(job["seed"])))
     job = json.loads(Path(args[0]).read_text(encoding="utf-8"))
-    result = run_job(job)
-    _write_json(Path(job["result"]), result)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    return run_contained(job, lambda: _run_and_record(job))
+
+
+def _run_and_record(job: dict[str, Any]) -> int:
+    _write_json(Path(job["result"]), run_job(job))
     return 0
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def run_contained(job: dict[str, Any], work: Callable[[], int]) -> int:
+    """Run `work` (the verifier) in a child process and stay behind as its warden: when the
+    child ends, or this process is told to stop (the build's time limit, SIGTERM, Ctrl-C, or
+    the build dying), every process the verifier started is ended before this one exits.
+
+    The warden is a subreaper (double-forked and `setsid` descendants stay its children) and
+    runs no user code, so no verifier can stop it from cleaning up. Returns the child's exit
+    status (re-raising the signal that killed it), or 128 + the signal that stopped us.
+    """
+    parent = job.get("parent")
+    if parent is not None and not die_with_parent(int(parent), signal.SIGTERM):
+        return 128 + signal.SIGTERM  # the build is already gone
+    if not hasattr(os, "fork"):  # pragma: no cover - no fork (Windows): the process group only
+        return _as_verifier(job, work)
+    set_subreaper(True)
+    waited = {*_STOP_SIGNALS, signal.SIGCHLD}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, waited)  # they wait for sigwait below
+    sys.stdout.flush()
+    sys.stderr.flush()
+    warden = os.getpid()
+    child = os.fork()
+    if child == 0:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        try:
+            os.setpgid(0, 0)
+            die_with_parent(warden, signal.SIGKILL)
+            code = _as_verifier(job, work)
+        except BaseException:  # our own bug: say so, as the worker did before there was a warden
+            traceback.print_exc()
+            code = 70
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # skip interpreter teardown: a verifier's atexit or thread cannot hang it
+    with contextlib.suppress(OSError):  # also here, so the group exists before we might kill it
+        os.setpgid(child, child)
+    status, stopped_by = _wait_for(child, waited)
+    kill_group(child)
+    end_children()
+    if stopped_by is not None:
+        return 128 + stopped_by
+    return _exit_code(status)
+
+
+def _as_verifier(job: dict[str, Any], work: Callable[[], int]) -> int:
+    """The verifier's side: its memory limit, then the work."""
+    limit_memory(job.get("memory"))
+    return work()
+
+
+def _wait_for(child: int, waited: set[signal.Signals]) -> tuple[int, int | None]:
+    """(the child's wait status, None) when it ends, or (0, signal) when we are told to stop.
+    Orphans adopted meanwhile also send SIGCHLD; they are reaped at the end."""
+    while True:
+        pid, status = os.waitpid(child, os.WNOHANG)
+        if pid == child:
+            return status, None
+        received = signal.sigwait(waited)
+        if received in _STOP_SIGNALS:
+            return 0, int(received)
+
+
+def _exit_code(status: int) -> int:
+    """The child's exit code, or its death by the same signal (the runner names it)."""
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        return code
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {-code})
+    with contextlib.suppress(OSError, ValueError):
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    return 128 - code
+
+
+def limit_memory(megabytes: int | None) -> None:
+    """Cap this process's address space (RLIMIT_AS), so a verifier that allocates without
+    bound gets a MemoryError instead of taking the machine's memory; never above a hard
+    limit someone set already. Nothing where the system has no such limit."""
+    if not megabytes:
+        return
+    try:
+        import resource
+
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        wanted = int(megabytes) * 1024 * 1024
+        if hard != resource.RLIM_INFINITY:
+            wanted = min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, wanted))
+    except (ImportError, AttributeError, ValueError, OSError):
+        return
+
+
 if __name__ == "__main__":
-    # os._exit: skip interpreter teardown, so a verifier's atexit or thread cannot hang us
-    code = main()
-    os._exit(code)
+    sys.exit(main())
