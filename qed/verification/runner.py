@@ -387,6 +387,8 @@ class RunFolder:
         finally:
             remove_tree(path)
             os.close(lock)
+            with contextlib.suppress(OSError):  # the last build out leaves no empty folder behind
+                parent.rmdir()
 
 
 def remove_abandoned_runs(parent: Path) -> None:
