@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qed import __version__
-from qed.errors import BuildFailed, QedError
+from qed.errors import BuildFailed, QedError, reading_order
 
 EXIT_OK, EXIT_ERRORS, EXIT_BUG = 0, 1, 2
 
@@ -196,7 +196,7 @@ ERRORS_SHOWN_PER_FILE = 20  # a page with 60,000 broken calls says so in 21 line
 
 
 def _print_errors(errors: list[QedError], notes: Sequence[str] = ()) -> None:
-    for path, in_file in itertools.groupby(_reading_order(errors), key=_error_path):
+    for path, in_file in itertools.groupby(reading_order(errors), key=_error_path):
         listed = list(in_file)
         for error in listed[:ERRORS_SHOWN_PER_FILE]:
             print(f"{error}" if error.location else f"error: {error}", file=sys.stderr)
@@ -211,17 +211,3 @@ def _print_errors(errors: list[QedError], notes: Sequence[str] = ()) -> None:
 
 def _error_path(error: QedError) -> str:
     return error.location.path if error.location else ""
-
-
-def _reading_order(errors: list[QedError]) -> list[QedError]:
-    """Each file's errors top to bottom (stages find them in their own order), files in the
-    order their first error came."""
-    files: dict[str, int] = {}
-    for error in errors:
-        files.setdefault(_error_path(error), len(files))
-
-    def place(error: QedError) -> tuple[int, int, int]:
-        where = error.location
-        return (files[where.path], where.line, where.col) if where else (files[""], 0, 0)
-
-    return sorted(errors, key=place)

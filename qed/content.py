@@ -104,6 +104,31 @@ class Page:
         return Location(path, self.key_lines.get(key, 1) if key else 0, 1 if key else 0)
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """Pages read but not published, by Hugo's rule that left them out (for the summary line)."""
+
+    drafts: int = 0
+    future: int = 0
+    expired: int = 0
+    reasons: tuple[tuple[str, str], ...] = ()  # (source path without .md, "drafts" | "future" | "expired")
+
+    def hint(self, ref: str) -> str:
+        """Why a `ref` to an existing page found nothing: " (it is a draft: -D includes it)"."""
+        wanted = ref.split("#", 1)[0].strip().strip("/").removesuffix(".md")
+        why = next((reason for path, reason in self.reasons if path == wanted or path.endswith("/" + wanted)), None)
+        flags = {"drafts": ("a draft", "-D"), "future": ("dated in the future", "-F"), "expired": ("expired", "-E")}
+        return f" (it is {flags[why][0]}: {flags[why][1]} includes it)" if why else ""
+
+    def describe(self) -> str:
+        """"2 drafts left out (-D to include)", or "" when nothing was left out."""
+        parts = [f"{n} {what} left out ({flag} to include)" for n, what, flag in (
+            (self.drafts, "draft" if self.drafts == 1 else "drafts", "-D"),
+            (self.future, "future-dated page" if self.future == 1 else "future-dated pages", "-F"),
+            (self.expired, "expired page" if self.expired == 1 else "expired pages", "-E")) if n]
+        return ", ".join(parts)
+
+
 @dataclass
 class Site:
     """Everything read from the content folder, as templates and shortcodes see it."""
@@ -117,6 +142,7 @@ class Site:
     taxonomy_pages: list[Page]
     project_root: Path
     labels: dict[str, Any] = field(default_factory=dict)
+    left_out: LeftOut = field(default_factory=LeftOut)
 
     @property
     def title(self) -> str:
@@ -186,9 +212,14 @@ def load_site(config: SiteConfig, options: ContentOptions, diagnostics: Diagnost
     """Read every content file, keep the publishable ones, and build sections and taxonomies."""
     content_dir = config.root / "content"
     read = [page for page in _read_pages(content_dir, config, diagnostics) if page is not None]
-    published = [page for page in read if _is_published(page, options, config)]
+    reasons = {id(page): _left_out_because(page, options, config) for page in read}
+    published = [page for page in read if reasons[id(page)] is None]
     _assign_urls(published, config, diagnostics)
-    return _assemble(config, published)
+    left_out = LeftOut(**{kind: sum(1 for r in reasons.values() if r == kind)
+                          for kind in ("drafts", "future", "expired")},
+                       reasons=tuple((page.source_path.removesuffix(".md"), reasons[id(page)]) for page in read
+                                     if reasons[id(page)] is not None))
+    return _assemble(config, published, left_out)
 
 
 def _read_pages(content_dir: Path, config: SiteConfig, diagnostics: Diagnostics) -> list[Page | None]:
@@ -300,14 +331,17 @@ def _as_list(value: Any) -> list[str]:
     return [str(item) for item in value]
 
 
-def _is_published(page: Page, options: ContentOptions, config: SiteConfig) -> bool:
-    """Hugo's rules: drafts, future and expired pages are left out unless asked for."""
+def _left_out_because(page: Page, options: ContentOptions, config: SiteConfig) -> str | None:
+    """Hugo's rules: drafts, future and expired pages are left out unless asked for; which
+    rule leaves `page` out ("drafts", "future", "expired"), or None when it is published."""
     if page.draft and not (options.drafts or config["buildDrafts"]):
-        return False
+        return "drafts"
     if page.publish_date and _after(page.publish_date, options.now) and not (options.future or config["buildFuture"]):
-        return False
-    return not (page.expiry_date and not _after(page.expiry_date, options.now)
-                and not (options.expired or config["buildExpired"]))
+        return "future"
+    if (page.expiry_date and not _after(page.expiry_date, options.now)
+            and not (options.expired or config["buildExpired"])):
+        return "expired"
+    return None
 
 
 def _after(when: dt.datetime, now: dt.datetime) -> bool:
@@ -409,7 +443,7 @@ def _timestamp(when: dt.datetime | None) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
 
 
-def _assemble(config: SiteConfig, published: list[Page]) -> Site:
+def _assemble(config: SiteConfig, published: list[Page], left_out: LeftOut) -> Site:
     regular = sort_pages([p for p in published if p.kind == "page"])
     home = next((p for p in published if p.kind == "home"), None) or _generated_page("home", config.title, "/", config)
     sections = _sections(config, published, regular)
@@ -418,7 +452,8 @@ def _assemble(config: SiteConfig, published: list[Page]) -> Site:
     home.pages = regular
     all_pages = [home, *sections.values(), *regular, *taxonomy_pages]
     return Site(config=config, all_pages=all_pages, pages=regular, home=home, sections=sections,
-                taxonomies=taxonomies, taxonomy_pages=taxonomy_pages, project_root=config.root)
+                taxonomies=taxonomies, taxonomy_pages=taxonomy_pages, project_root=config.root,
+                left_out=left_out)
 
 
 def _sections(config: SiteConfig, published: list[Page], regular: list[Page]) -> dict[str, Page]:

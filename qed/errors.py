@@ -7,6 +7,8 @@ problem and exit 1; any other exception is a bug in qed (traceback only with --d
 from __future__ import annotations
 
 import bisect
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,3 +118,20 @@ def display_path(path: str | Path, root: str | Path | None = None) -> str:
         return path.resolve().relative_to(Path(root or Path.cwd()).resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" when one of `known` is spelled close to `name` (a typo), else "":
+    the one suggestion rule for shortcodes, claim ids, verifier functions and config keys."""
+    close = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def reading_order(errors: Iterable[QedError]) -> list[QedError]:
+    """Errors sorted by file, then line and column (errors without a place first), as an
+    author reads them: the terminal and the serve overlay list them in this order."""
+    def place(error: QedError) -> tuple[str, int, int]:
+        where = error.location
+        return (where.path, where.line, where.col) if where else ("", 0, 0)
+
+    return sorted(errors, key=place)

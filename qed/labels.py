@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from qed.bodies import RenderedBody
 from qed.body import Label
-from qed.errors import Diagnostics
+from qed.errors import Diagnostics, did_you_mean
 
 
 def collect_labels(bodies: Iterable[RenderedBody], diagnostics: Diagnostics) -> dict[str, Label]:
@@ -24,5 +24,6 @@ def collect_labels(bodies: Iterable[RenderedBody], diagnostics: Diagnostics) -> 
     for body in bodies:
         for label_id, location in body.references:
             if label_id not in labels:
-                diagnostics.error(f"unknown reference '{label_id}': no theorem or equation has this id", location)
+                diagnostics.error(f"unknown reference '{label_id}': no theorem or equation has this id"
+                                  f"{did_you_mean(label_id, labels)}", location)
     return labels

@@ -70,6 +70,7 @@ class BuildResult:
     warnings: list[QedError] = field(default_factory=list)
     destination: Path | None = None
     verification_summary: str = ""
+    left_out: str = ""  # "2 drafts left out (-D to include)"
     annotations: list[str] = field(default_factory=list)
 
 
@@ -156,7 +157,7 @@ def _give_pages_their_text(site: Site, bodies: list[RenderedBody], math_html: li
 def _result(site: Site, math_stats: MathStats, report: VerificationReport | None,
             diagnostics: Diagnostics) -> BuildResult:
     result = BuildResult(warnings=diagnostics.warnings, pages=len(site.all_pages), formulas=math_stats.total,
-                         formulas_rendered=math_stats.rendered)
+                         formulas_rendered=math_stats.rendered, left_out=site.left_out.describe())
     if report is not None:
         result.claims, result.claims_run = len(report.claims), report.ran
         result.verification_summary = report.terminal_summary()

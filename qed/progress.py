@@ -38,6 +38,8 @@ class ProgressLine:
         verb = "built" if result.destination else "checked"
         where = f" into {result.destination}" if result.destination else ""
         line = f"{verb} {', '.join(parts)}{where} in {result.seconds:.2f} s"
+        if result.left_out:
+            line += f"; {result.left_out}"
         if result.verification_summary:
             line += f"\n{result.verification_summary}"
         return line

@@ -40,10 +40,21 @@ def test_build_writes_a_browsable_site(make_site):
 
 def test_drafts_appear_only_with_D(make_site):
     site = make_site({"content/posts/draft.md": "---\ntitle: WIP\ndraft: true\n---\nx\n"})
-    build(site)
+    result = build(site)
     assert not (site / "public/posts/draft").exists()
-    build(site, "-D")
+    assert "1 draft left out (-D to include)" in result.stderr  # a missing post is not a mystery
+    result = build(site, "-D")
     assert (site / "public/posts/draft/index.html").is_file()
+    assert "left out" not in result.stderr
+
+
+def test_a_ref_to_a_draft_says_it_is_a_draft(make_site):
+    site = make_site({"content/posts/draft.md": "---\ntitle: WIP\ndraft: true\n---\nx\n",
+                      "content/posts/a.md": '---\ntitle: A\n---\nSee [it]({{< ref "posts/draft.md" >}}).\n'})
+    result = run_qed(site)
+    assert result.returncode == 1
+    assert 'content/posts/a.md:4:10: ref: page "posts/draft.md" not found (it is a draft: -D includes it)' \
+        in result.stderr.splitlines()
 
 
 def test_errors_are_one_line_each_with_location_and_exit_1(make_site):
@@ -155,6 +166,14 @@ def test_summary_line_when_not_a_terminal(make_site):
     site = make_site({"content/a.md": "---\ntitle: A\n---\n"})
     result = build(site)
     assert result.stderr.startswith("built ") and os.linesep not in result.stderr.strip()
+
+
+def test_errors_are_listed_by_file_then_line(make_site):
+    site = make_site({"content/b.md": "---\ntitle: B\n---\n{{< nosuch >}}\n",
+                      "content/a.md": "---\ntitle: A\n---\n\n{{< nosuch >}}\n{{< nosuch >}}\n"})
+    result = run_qed(site)
+    places = [line.split(": ", 1)[0] for line in result.stderr.splitlines() if line.startswith("content/")]
+    assert places == ["content/a.md:5:1", "content/a.md:6:1", "content/b.md:4:1"]
 
 
 def test_errors_of_a_file_are_listed_top_to_bottom(make_site):

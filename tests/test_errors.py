@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qed.errors import Diagnostics, Location, QedError, SourceText
+from qed.errors import Diagnostics, Location, QedError, SourceText, did_you_mean, reading_order
 
 
 def test_a_location_prints_as_path_line_col_leaving_out_what_is_unknown():
@@ -22,3 +22,15 @@ def test_an_error_reads_as_one_line_with_its_place():
     diagnostics.error("unclosed shortcode 'note'", Location("a.md", 2, 5))
     assert [str(e) for e in diagnostics.errors] == ["a.md:2:5: unclosed shortcode 'note'"]
     assert str(QedError("no config file")) == "no config file"
+
+
+def test_a_typo_gets_the_closest_known_name_and_anything_else_nothing():
+    assert did_you_mean("admonitoin", ["admonition", "details"]) == "; did you mean 'admonition'?"
+    assert did_you_mean("zzz", ["admonition", "details"]) == ""
+    assert did_you_mean("x", []) == ""
+
+
+def test_errors_read_by_file_then_line_then_column_unplaced_first():
+    errors = [QedError("b", Location("b.md", 1, 1)), QedError("a2", Location("a.md", 9, 2)),
+              QedError("a1", Location("a.md", 9, 1)), QedError("none")]
+    assert [e.message for e in reading_order(errors)] == ["none", "a1", "a2", "b"]

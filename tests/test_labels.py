@@ -39,3 +39,11 @@ def test_an_unknown_reference_is_an_error_where_it_is_written():
     collect_labels([Body(references=[("thm:nope", Location("content/b.md", 9, 4))])], diagnostics)
     [error] = diagnostics.errors
     assert str(error.location) == "content/b.md:9:4" and "thm:nope" in error.message
+
+
+def test_a_misspelt_reference_suggests_the_id_meant():
+    diagnostics = Diagnostics()
+    typo = ("thm:chainrule", Location("content/b.md", 2, 1))
+    collect_labels([Body([label("thm:chain-rule", "a", 3)], references=[typo])], diagnostics)
+    [error] = diagnostics.errors
+    assert error.message.endswith("; did you mean 'thm:chain-rule'?")

@@ -20,6 +20,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 
 from qed.alerts import alerts_plugin
 from qed.body import BodyContext
+from qed.content import LeftOut
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import find_markers, resolve_markers, unwrap_block_markers
 from qed.shortcodes import expand_shortcodes
@@ -48,6 +49,7 @@ class FakePage:
 class FakeSite:
     params: dict[str, Any] = field(default_factory=dict)
     pages: dict[str, FakePage] = field(default_factory=dict)
+    left_out: LeftOut = field(default_factory=LeftOut)
 
     def get_page(self, ref: str) -> FakePage | None:
         return self.pages.get(ref.strip("/").removesuffix(".md"))

@@ -149,6 +149,16 @@ def test_expect_false(site: Path) -> None:
     assert "names no verifier" in errors_at(diagnostics, 3)[0]
 
 
+def test_a_refutation_as_expected_is_listed_when_it_ran_not_on_every_cached_build(site: Path) -> None:
+    claims = [claim("ex:refuted", "calculus:check_binomial_wrong", 1, expect_false=True)]
+    first, _ = run(site, claims)
+    assert "refuted as expected" in first.terminal_summary()
+    again, _ = run(site, claims)
+    assert again.verdicts["ex:refuted"].cached and again.verdicts["ex:refuted"].status == "expected-false"
+    assert "refuted as expected" not in again.terminal_summary()
+    assert "1 expected-false" in again.terminal_summary()  # still counted
+
+
 def test_unresolved_verifiers_are_reported_at_the_claim(site: Path) -> None:
     claims = [claim("a", "nomodule:check", 4), claim("b", "calculus:no_such_function", 5),
               claim("c", "not a spec", 6), claim("d", "broken_import:check", 7)]
@@ -156,7 +166,38 @@ def test_unresolved_verifiers_are_reported_at_the_claim(site: Path) -> None:
     assert "no module 'nomodule'" in errors_at(diagnostics, 4)[0]
     assert "has no function 'no_such_function'" in errors_at(diagnostics, 5)[0]
     assert "module:function" in errors_at(diagnostics, 6)[0]
-    assert "no_such_module_anywhere" in errors_at(diagnostics, 7)[0]
+    [missing] = [e for e in diagnostics.errors if "no_such_module_anywhere" in e.message]
+    assert missing.location == Location("verifiers/broken_import.py", 1, 1)  # where the import fails
+    assert "Theorem 7 at content/posts/x.md:7" in missing.message
+    assert all(v.status == "error" for v in report.verdicts.values())
+
+
+def test_typos_in_verify_and_uses_get_a_suggestion(site: Path) -> None:
+    claims = [claim("thm:square", "calculus:check_sqare", 1), claim("thm:uses", None, 2, uses=["thm:squar"]),
+              claim("thm:module", "calculs:check_square", 3)]
+    _report, diagnostics = run(site, claims)
+    assert errors_at(diagnostics, 1)[0].endswith("has no function 'check_sqare'; did you mean 'check_square'?")
+    assert errors_at(diagnostics, 2)[0].endswith("uses unknown id 'thm:squar'; did you mean 'thm:square'?")
+    assert errors_at(diagnostics, 3)[0].endswith("; did you mean 'calculus'?")
+
+
+@pytest.mark.parametrize("breakage, col", [
+    ("def broken(:\n", 12),  # a syntax error, at its column
+    ("undefined_name + 1\n", 1),  # an error raised while importing, at the failing line
+])
+def test_a_broken_helper_module_is_one_error_at_its_line_not_one_per_claim(site: Path, breakage: str,
+                                                                           col: int) -> None:
+    """calculus.py imports helpers.py: breaking helpers.py stops every calculus claim, and the
+    author is told once, at helpers.py's line, which claims it stops."""
+    helper = site / "verifiers" / "helpers.py"
+    helper.write_text(helper.read_text() + breakage)
+    line = len(helper.read_text().splitlines())
+    claims = [claim(f"thm:{n}", "calculus:check_square", n) for n in (10, 20, 30, 40, 50)]
+    claims.append(claim("thm:own", "helpers:square", 60))
+    report, diagnostics = run(site, claims)
+    [error] = diagnostics.errors
+    assert error.location == Location("verifiers/helpers.py", line, col)
+    assert "6 claims cannot be checked" in error.message and "and 3 more" in error.message
     assert all(v.status == "error" for v in report.verdicts.values())
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qed.errors import Diagnostics
+from qed.errors import Diagnostics, Location
 from qed.options import POSITIVE_INT, Option, read_options
 
 VERIFIED = "verified"
@@ -97,7 +97,8 @@ class Verdict:
     proof_note: str = ""  # an identity that is not proved: why not
     domain: str = ""  # an identity: its variables' domains ("x in [1e-09, 1]")
     source_url: str = ""  # verifier source page (with #L-line)
-    reported: bool = False  # its error is already in the diagnostics (a `uses` problem)
+    reported: bool = False  # its error is already in the diagnostics (a `uses` problem, a broken module)
+    broken_module: Location | None = None  # where the verifier's module (or one it imports) fails to load
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)
@@ -109,4 +110,6 @@ class Verdict:
         names = set(cls.__dataclass_fields__)
         values = {k: v for k, v in record.items() if k in names}
         values["blocked_by"] = tuple(values.get("blocked_by") or ())
+        if isinstance(values.get("broken_module"), dict):
+            values["broken_module"] = Location(**values["broken_module"])
         return cls(**values)

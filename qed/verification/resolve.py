@@ -12,7 +12,16 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from qed.errors import display_path
+from qed.errors import did_you_mean, display_path
+
+
+class BrokenModule(ValueError):
+    """A verifier module that cannot even be parsed: one error at its line, however many
+    claims name it."""
+
+    def __init__(self, message: str, path: Path, line: int, col: int):
+        super().__init__(message)
+        self.path, self.line, self.col = path, line, col
 
 
 @dataclass(frozen=True)
@@ -68,15 +77,17 @@ def find_verifier(spec: str, project_root: Path) -> VerifierRef:
     module, function = parse_spec(spec)
     path = find_module(module, verifier_roots(project_root))
     if path is None:
-        raise ValueError(f"verify='{spec}': no module '{module}' (looked for verifiers/{module.replace('.', '/')}.py)")
+        raise ValueError(f"verify='{spec}': no module '{module}' (looked for verifiers/{module.replace('.', '/')}.py)"
+                         f"{did_you_mean(module, _verifier_modules(project_root))}")
     shown = display_path(path, project_root)
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except SyntaxError as exc:
-        raise ValueError(f"verify='{spec}': {shown}:{exc.lineno}: syntax error: {exc.msg}") from None
+        raise BrokenModule(f"syntax error: {exc.msg}", path, exc.lineno or 0, exc.offset or 0) from None
     line = _definition_line(tree, function)
     if line is None:
-        raise ValueError(f"verify='{spec}': {shown} has no function '{function}'")
+        raise ValueError(f"verify='{spec}': {shown} has no function '{function}'"
+                         f"{did_you_mean(function, _top_level_functions(tree))}")
     if any(isinstance(n, ast.ClassDef) and n.name == function for n in tree.body):
         raise ValueError(f"verify='{spec}': '{function}' is a class in {shown}; "
                          "verify= must name a function")
@@ -103,6 +114,16 @@ def _always_true(test: ast.expr) -> bool:
     if isinstance(test, ast.Tuple):
         return bool(test.elts)
     return isinstance(test, ast.Constant) and bool(test.value) and not isinstance(test.value, bool)
+
+
+def _verifier_modules(project_root: Path) -> list[str]:
+    """The top-level module names a `verify=` may name, for suggestions."""
+    folder = project_root / "verifiers"
+    return [p.stem for p in folder.glob("*.py")] if folder.is_dir() else []
+
+
+def _top_level_functions(tree: ast.Module) -> list[str]:
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
 def _definition_line(tree: ast.Module, name: str) -> int | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qed.errors import Diagnostics
+from qed.errors import Diagnostics, Location, did_you_mean, display_path
 from qed.theorems import Claim
 from qed.verification.cache import VerdictCache, environment_fingerprint, source_digest
 from qed.verification.model import (
@@ -26,7 +27,7 @@ from qed.verification.model import (
     VerifyOptions,
 )
 from qed.verification.reports import VerificationReport
-from qed.verification.resolve import VerifierRef, find_verifier, local_imports
+from qed.verification.resolve import BrokenModule, VerifierRef, find_verifier, local_imports
 from qed.verification.runner import RUNS_FOLDER, Scheduler, Task
 
 
@@ -58,6 +59,7 @@ def verify_claims(
     scheduler = Scheduler(project_root, options.jobs or os.cpu_count() or 1, judge.lookup, judge.interpret,
                           progress, verdicts=verdicts, scratch=cache_dir / RUNS_FOLDER, leave_out=leave_out)
     scheduler.run(tasks)
+    _report_broken_modules(claims, verdicts, diagnostics)
     for claim in claims:
         _link_sources(claim, verdicts[claim.key], refs.get(claim.key), project_root, claim.memory or options.memory)
         _report(claim, verdicts[claim.key], options, diagnostics)
@@ -90,7 +92,19 @@ class _CachedJudge:
     def interpret(self, task: Task, record: dict[str, Any]) -> Verdict:
         if record.get("outcome") in ("passed", "failed"):
             self.cache.store(task.cache_key, record)
-        return _judge(task.claim, record)
+        verdict = _judge(task.claim, record)
+        verdict.broken_module = _deepest_site_frame(record.get("origin") or [], self.project_root)
+        return verdict
+
+
+def _deepest_site_frame(origin: list[list[Any]], project_root: Path) -> Location | None:
+    """Where an import failed in the site's own code (a worker's frames, deepest last)."""
+    root = project_root.resolve()
+    for filename, line, col in reversed(origin):
+        path = Path(filename).resolve()
+        if path.is_relative_to(root):
+            return Location(display_path(path, root), int(line), max(int(col), 1))
+    return None
 
 
 def _resolve_verifiers(claims: list[Claim], project_root: Path, refs: dict[str, VerifierRef],
@@ -104,8 +118,33 @@ def _resolve_verifiers(claims: list[Claim], project_root: Path, refs: dict[str, 
             continue
         try:
             refs[claim.key] = find_verifier(claim.verify, project_root)
+        except BrokenModule as exc:
+            verdicts[claim.key] = Verdict(claim.key, ERROR, message=str(exc),
+                                          broken_module=Location(display_path(exc.path, project_root),
+                                                                 exc.line, max(exc.col, 1)))
         except ValueError as exc:
             verdicts[claim.key] = Verdict(claim.key, ERROR, message=str(exc))
+
+
+def _report_broken_modules(claims: list[Claim], verdicts: dict[str, Verdict], diagnostics: Diagnostics) -> None:
+    """A verifier module that fails to load is one error at the line where it fails, naming
+    the claims it stops, not the same error at every claim whose verifier imports it."""
+    stopped: dict[Location, list[Claim]] = {}
+    for claim in claims:
+        verdict = verdicts[claim.key]
+        if verdict.status == ERROR and verdict.broken_module is not None and not verdict.reported:
+            stopped.setdefault(verdict.broken_module, []).append(claim)
+    for where, stopped_claims in stopped.items():
+        first = verdicts[stopped_claims[0].key].message.splitlines()[0]
+        cause = first.split(" failed: ", 1)[1] if first.startswith("importing '") and " failed: " in first else first
+        cause = re.sub(r" \([^()]*\.py, line \d+\)$", "", cause)  # a SyntaxError's place is the location
+        names = ", ".join(f"{c.heading} at {c.location}" for c in stopped_claims[:3])
+        more = f" and {len(stopped_claims) - 3} more" if len(stopped_claims) > 3 else ""
+        plural = "s" if len(stopped_claims) != 1 else ""
+        diagnostics.error(f"this verifier module does not load ({cause}), so {len(stopped_claims)} claim{plural} "
+                          f"cannot be checked: {names}{more}", where)
+        for claim in stopped_claims:
+            verdicts[claim.key].reported = True
 
 
 def _link_sources(claim: Claim, verdict: Verdict, ref: VerifierRef | None, project_root: Path,
@@ -141,7 +180,8 @@ def _check_links(claims: list[Claim], by_key: dict[str, Claim], verdicts: dict[s
             if used == claim.key:
                 problems.setdefault(claim.key, "uses itself")
             elif used not in by_key:
-                diagnostics.error(f"{claim.display} uses unknown id '{used}'", claim.location)
+                diagnostics.error(f"{claim.display} uses unknown id '{used}'{did_you_mean(used, by_key)}",
+                                  claim.location)
             elif by_key[used].expect_false:
                 problems.setdefault(claim.key, f"uses {used}, which is marked expect=false (known to be false); "
                                                "nothing may be built on it")

@@ -41,7 +41,12 @@ _CAUGHT = (Exception, SystemExit, KeyboardInterrupt)
 
 
 class ResolveError(Exception):
-    """The verifier named by a claim cannot be imported or is not a function."""
+    """The verifier named by a claim cannot be imported or is not a function; `origin` lists
+    the (file, line, col) of the user's frames where an import failed, deepest last."""
+
+    def __init__(self, message: str, origin: list[tuple[str, int, int]] | None = None):
+        super().__init__(message)
+        self.origin = origin or []
 
 
 def trial_seed(claim_id: str, trial: int) -> int:
@@ -67,12 +72,13 @@ def load_verifier(module: str, function: str) -> Callable[..., Any]:
     except ModuleNotFoundError as exc:
         if exc.name == module:
             raise ResolveError(f"no module '{module}' in verifiers/") from None
-        raise ResolveError(f"importing '{module}' failed: {_one_line(exc)}") from None
+        raise ResolveError(f"importing '{module}' failed: {_one_line(exc)}", _failure_origin(exc)) from None
     except BaseException as exc:
         if ran_out_of_memory(exc):
             traceback.clear_frames(exc.__traceback__)
             raise ResolveError(f"importing '{module}' {memory_message()}\n{_user_traceback(exc)}") from None
-        raise ResolveError(f"importing '{module}' failed: {_one_line(exc)}\n{_user_traceback(exc)}") from None
+        raise ResolveError(f"importing '{module}' failed: {_one_line(exc)}\n{_user_traceback(exc)}",
+                           _failure_origin(exc)) from None
     if not hasattr(mod, function):
         raise ResolveError(f"module '{module}' has no function '{function}'")
     try:
@@ -203,6 +209,16 @@ def _short_path(filename: str) -> str:
         return filename
 
 
+def _failure_origin(exc: BaseException) -> list[tuple[str, int, int]]:
+    """Where an import failed, as (file, line, col) of the user's frames, deepest last: a
+    syntax error's own position, else its traceback without qed's and importlib's frames."""
+    frames = [(f.filename, f.lineno or 0, 0) for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith((_OWN_DIR, "<")) and "importlib" not in f.filename]
+    if isinstance(exc, SyntaxError) and exc.filename:
+        frames.append((exc.filename, exc.lineno or 0, exc.offset or 0))
+    return frames
+
+
 def _user_traceback(exc: BaseException) -> str:
     """The traceback without qed's own frames, so it starts in the user's verifier."""
     if isinstance(exc, PropertyFailed):
@@ -282,7 +298,8 @@ def _prepare(job: dict[str, Any], root: Path) -> tuple[Callable[..., Any], Any] 
     try:
         fn = load_verifier(job["module"], job["function"])
     except ResolveError as exc:
-        return {"outcome": "error", "message": str(exc).splitlines()[0], "traceback": str(exc)}
+        return {"outcome": "error", "message": str(exc).splitlines()[0], "traceback": str(exc),
+                "origin": exc.origin}
     settings = settings_of(fn).merged(samples=job.get("samples"), rtol=job.get("rtol"), atol=job.get("atol"))
     return fn, settings
 
