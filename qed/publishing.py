@@ -8,7 +8,7 @@ import json
 
 import jinja2
 
-from qed.content import Page, Site
+from qed.content import Page, Site, alias_output
 from qed.errors import QedError
 from qed.katex import static_files
 from qed.markdown import syntax_css
@@ -112,8 +112,7 @@ def _write_document(page: Page, site: Site, env: jinja2.Environment, staging: St
 def _write_aliases(page: Page, site: Site, staging: Staging) -> None:
     """Each alias becomes a small page that redirects to the real one."""
     for alias in page.aliases:
-        path = alias.strip("/")
-        staging.write_text(path if path.endswith(".html") else f"{path}/index.html", _redirect(page.permalink, site))
+        staging.write_text(alias_output(alias), _redirect(page.permalink, site))
 
 
 def _redirect(permalink: str, site: Site) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from tests.conftest import build, page
+from tests.conftest import build, page, run_qed, write_files
 
 
 def test_aliases_redirect_bundles_travel_and_a_sites_static_file_wins(make_site):
@@ -41,3 +41,14 @@ def test_a_language_code_cannot_break_out_of_a_redirect_page(make_site):
     build(site)
     redirect = page(site, "old/index.html")
     assert redirect.find_all("script") == [] and redirect.find("html").attrs["lang"].startswith('en">')
+
+
+def test_a_tag_that_would_overwrite_the_home_page_fails_the_build_and_keeps_the_site(make_site):
+    site = make_site({"content/a.md": "---\ntitle: A\ntags: [x]\n---\nx\n"})
+    build(site)
+    home = (site / "public/index.html").read_text(encoding="utf-8")
+    write_files(site, {"content/a.md": "---\ntitle: A\ntags: ['..', '../posts']\n---\nx\n"})
+    result = run_qed(site)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert [line.split(": ")[0] for line in result.stderr.splitlines()[:2]] == ["content/a.md:3:1"] * 2
+    assert (site / "public/index.html").read_text(encoding="utf-8") == home
