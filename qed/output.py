@@ -20,7 +20,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,13 +109,11 @@ class Staging:
             shutil.copy2(source, target)
         self.files_written += 1
 
-    def copy_tree(self, source: Path, relative: str = "") -> None:
-        """Copy a folder's files (static/, a bundle's resources) below `relative`."""
-        if not source.is_dir():
-            return
-        for path in sorted(source.rglob("*")):
-            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts):
-                self.copy_file(path, f"{relative}/{path.relative_to(source).as_posix()}".lstrip("/"))
+    def copy_tree(self, source: Path, relative: str = "", *, within: Sequence[Path] = ()) -> None:
+        """Copy a folder's files (static/, a bundle's resources) below `relative`; symbolic
+        links are followed only where they point inside `source` or one of `within` (the site)."""
+        for path, name in tree_files(source, (source, *within)).files:
+            self.copy_file(path, f"{relative}/{name}".lstrip("/"))
 
     def publish(self) -> None:
         """Put the staging folder in place of the destination in one step (or, for a mount
@@ -141,6 +139,48 @@ class Staging:
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
+
+
+@dataclass(frozen=True)
+class TreeFiles:
+    """What of a folder is published: its files (path, name below the folder), and the
+    symbolic links left out because they point outside the site (link, where it points)."""
+
+    files: list[tuple[Path, str]]
+    outside: list[tuple[Path, Path]]
+
+
+def tree_files(source: Path, within: Sequence[Path]) -> TreeFiles:
+    """The files below `source`, names starting with a dot left out. A symbolic link is
+    followed when it resolves inside one of `within`, so a link cannot publish `/etc` or
+    `~/.ssh`; a link back to a folder it is in is not followed again."""
+    roots = tuple(root.resolve() for root in within)
+    found = TreeFiles([], [])
+
+    def visit(folder: Path, prefix: str, ancestors: frozenset[Path]) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError:
+            return
+        for entry in entries:
+            path = folder / entry.name
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                target = path.resolve()
+                if not any(target.is_relative_to(root) for root in roots):
+                    found.outside.append((path, target))
+                    continue
+            if entry.is_dir():
+                real = path.resolve()
+                if real not in ancestors:
+                    visit(path, f"{prefix}{entry.name}/", ancestors | {real})
+            elif entry.is_file():
+                found.files.append((path, f"{prefix}{entry.name}"))
+
+    if source.is_dir():
+        visit(source, "", frozenset({source.resolve()}))
+    return found
 
 
 _STAGING, _OLD = "staging", "old"

@@ -28,7 +28,7 @@ from qed.output import Staging, check_destination
 from qed.page_text import finish_page
 from qed.pagination import PaginationSettings
 from qed.parallel import default_jobs
-from qed.publishing import write_site
+from qed.publishing import links_left_out, write_site
 from qed.search import SearchSettings
 from qed.templates import check_templates, create_environment
 from qed.verification import VerificationReport, VerifyOptions, replay_claim, verify_claims
@@ -110,6 +110,8 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
 
     site = replace(site, labels=labels)
     _give_pages_their_text(site, bodies, math_html, report)
+    if options.write:
+        diagnostics.warnings.extend(links_left_out(site))
     result = _result(site, math_stats, report, diagnostics)
     if options.write:
         result.files = _publish(site, env, report, destination, say, jobs, pagination, search, math_html)
