@@ -245,3 +245,17 @@ def test_a_real_mount_point_is_built_into_in_place(bind_mount, make_site):
     assert (bind_mount / "tags/new/index.html").exists() and not (bind_mount / "tags/old").exists()
     assert bind_mount.stat().st_ino == inode and qed.output.is_mount_point(bind_mount)
     assert not [p for p in bind_mount.iterdir() if p.name.startswith((".qed-staging", ".qed-old"))]
+
+
+def test_two_real_builds_at_once_both_succeed(make_site):
+    site = make_site({"content/a.md": "---\ntitle: A\ntags: [x]\n---\n$x^2$\n",
+                      "content/b.md": "---\ntitle: B\n---\nb\n"})
+    build(site)
+    expected = sorted(p.relative_to(site / "public") for p in (site / "public").rglob("*"))
+    builds = [subprocess.Popen([sys.executable, str(REPO / "build.py")], cwd=site, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for process in builds:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+    assert sorted(p.relative_to(site / "public") for p in (site / "public").rglob("*")) == expected
+    assert sorted(p.name for p in site.iterdir()) == [".qed-cache", "content", "public"]
