@@ -509,11 +509,14 @@ def _taxonomies(config: SiteConfig, regular: list[Page]) -> dict[str, dict[str, 
     taxonomies: dict[str, dict[str, list[Page]]] = {}
     for plural in config.taxonomies.values():
         terms: dict[str, list[Page]] = {}
+        spelling: dict[str, str] = {}  # one term per URL, as in Hugo: "Math" and "math" are one
         for page in regular:
             values = page.tags if plural == "tags" else page.categories if plural == "categories" \
                 else _as_list(page.params.get(plural, []))
             for term in values:
-                terms.setdefault(term, []).append(page)
+                members = terms.setdefault(spelling.setdefault(urlize(term), term), [])
+                if page not in members:
+                    members.append(page)
         taxonomies[plural] = dict(sorted(terms.items(), key=lambda item: item[0].lower()))
     return taxonomies
 

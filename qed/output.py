@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
 import re
 import secrets
@@ -349,11 +350,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _flock(fd: int, *, blocking: bool) -> bool | None:
-    """Take an exclusive lock: True taken, False held elsewhere, None where there are no locks."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        return None
+    """Take an exclusive lock: True taken, False held elsewhere, None where the file system has none."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
     except BlockingIOError:

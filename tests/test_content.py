@@ -174,3 +174,10 @@ def test_urls_that_would_leave_their_folder_are_refused_at_their_line(tmp_path, 
 def test_pages_and_aliases_written_over_another_page_are_refused(tmp_path, files, where, message):
     _, diagnostics = load(tmp_path, files)
     assert [(str(e.location), e.message) for e in diagnostics.errors] == [(where, message)]
+
+
+def test_terms_spelled_differently_with_one_url_are_one_term(tmp_path):
+    site, diagnostics = load(tmp_path, {"content/a.md": "---\ntitle: A\ntags: [Math, math]\n---\n",
+                                        "content/b.md": "---\ntitle: B\ntags: [math]\n---\n"})
+    assert not diagnostics.errors
+    assert {term: [p.title for p in pages] for term, pages in site.taxonomies["tags"].items()} == {"Math": ["A", "B"]}
