@@ -90,7 +90,7 @@ def _copy_bundle(page: Page, site: Site, staging: Staging) -> None:
     """A leaf bundle's other files (images, data) go beside the page, as Hugo publishes them."""
     assert page.bundle_dir is not None
     folder = page.path.lstrip("/")
-    for path, name in tree_files(page.bundle_dir, (page.bundle_dir, *_site_dirs(site))).files:
+    for path, name in tree_files(page.bundle_dir, _site_dirs(site)).files:
         if path.suffix != ".md":
             staging.copy_file(path, folder + name)
 
@@ -101,7 +101,7 @@ def links_left_out(site: Site) -> list[QedError]:
     folders = [*_static_dirs(site), *(page.bundle_dir for page in site.all_pages if page.bundle_dir is not None)]
     warnings = []
     for folder in folders:
-        for link, target in tree_files(folder, (folder, *_site_dirs(site))).outside:
+        for link, target in tree_files(folder, _site_dirs(site)).outside:
             shown = f"{display_path(link.parent)}/{link.name}"  # the link's own name, not its target's
             warnings.append(QedError(f"not published: a symbolic link to {target}, outside the site", Location(shown)))
     return warnings
