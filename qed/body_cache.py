@@ -16,14 +16,16 @@ import pygments
 
 from qed.content import Page, Site
 from qed.disk_cache import DiskCache
+from qed.errors import Diagnostics
 from qed.templates import layout_dirs
 
 
 class BodyCache:
-    """`RenderedBody` records by page, in a `DiskCache`; `clear=True` starts empty (`--clean`)."""
+    """`RenderedBody` records by page, in a `DiskCache`; `clear=True` starts empty (`--clean`),
+    a damaged file is rebuilt with a warning in `diagnostics`."""
 
-    def __init__(self, path: Path, *, clear: bool = False):
-        self._disk = DiskCache(path, clear=clear)
+    def __init__(self, path: Path, *, clear: bool = False, diagnostics: Diagnostics | None = None):
+        self._disk = DiskCache(path, clear=clear, diagnostics=diagnostics)
         self._keys: dict[str, str] = {}
 
     def lookup(self, site: Site, pages: list[Page]) -> dict[str, Any]:

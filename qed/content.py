@@ -214,12 +214,14 @@ def load_site(config: SiteConfig, options: ContentOptions, diagnostics: Diagnost
     read = [page for page in _read_pages(content_dir, config, diagnostics) if page is not None]
     reasons = {id(page): _left_out_because(page, options, config) for page in read}
     published = [page for page in read if reasons[id(page)] is None]
-    _assign_urls(published, config, diagnostics)
+    _assign_urls(published, config)
     left_out = LeftOut(**{kind: sum(1 for r in reasons.values() if r == kind)
                           for kind in ("drafts", "future", "expired")},
                        reasons=tuple((page.source_path.removesuffix(".md"), reasons[id(page)]) for page in read
                                      if reasons[id(page)] is not None))
-    return _assemble(config, published, left_out)
+    site = _assemble(config, published, left_out)
+    _check_outputs(site, diagnostics)
+    return site
 
 
 def _read_pages(content_dir: Path, config: SiteConfig, diagnostics: Diagnostics) -> list[Page | None]:
@@ -359,16 +361,84 @@ def urlize(text: str, lower: bool = True) -> str:
     return text.lower() if lower else text
 
 
-def _assign_urls(pages: list[Page], config: SiteConfig, diagnostics: Diagnostics) -> None:
+def _assign_urls(pages: list[Page], config: SiteConfig) -> None:
     lower = not config["disablePathToLower"]
-    seen: dict[str, Page] = {}
     for page in pages:
         set_url(page, _url_path(page, config, lower), config)
-        other = seen.get(page.path)
-        if other is not None:
-            diagnostics.error(f"URL {page.path} is also used by {other.location()}",
-                              page.location("url" if page.url else "slug" if page.slug else None))
-        seen[page.path] = page
+
+
+def _check_outputs(site: Site, diagnostics: Diagnostics) -> None:
+    """Every page and alias lands inside the output folder, in a file of its own: a tag `..`,
+    a slug `../x` or a `url` another page has would overwrite another page or escape."""
+    written: dict[str, str] = {}  # output file (and each folder it needs) -> who writes it
+    content = sorted((p for p in site.all_pages if p.source_path), key=lambda p: p.source_path)
+    fixed = [p for p in site.all_pages if not p.source_path and p.kind != "term"]
+    for page in [*fixed, *content, *(p for p in site.all_pages if p.kind == "term")]:
+        origin, what = _url_origin(page, site)
+        outputs = [(page.path, page.output_path, what)]
+        outputs += [(alias, alias_output(alias), f"alias {alias}") for alias in page.aliases]
+        for url, output, described in outputs:
+            where = origin if described == what else page.location("aliases")
+            problem = _unsafe_url(url)
+            if problem:
+                diagnostics.error(f"{described}: URL {url} {problem}", where)
+                continue
+            clash = next((written[d] for d in (output, output + "/", *_folders_of(output)) if d in written), None)
+            if clash is not None:
+                diagnostics.error(f"URL {url} is also used by {clash}" if described == what
+                                  else f"{described} would overwrite {clash}", where)
+                continue
+            written[output] = _owner(page)
+            for folder in _folders_of(output):
+                written.setdefault(folder + "/", _owner(page))
+
+
+def _url_origin(page: Page, site: Site) -> tuple[Location | None, str]:
+    """Where a page's URL comes from: its `url` or `slug` key, the first page naming a term."""
+    if page.source_path:
+        key = "url" if page.url else "slug" if page.slug else None
+        return page.location(_written_key(page, key) if key else None), key or "file name"
+    if page.kind == "term" and page.pages:
+        first = page.pages[0]
+        key = _written_key(first, page.taxonomy)
+        return first.location(key), f"{page.taxonomy} term {page.term!r}"
+    return None, _owner(page)
+
+
+def _owner(page: Page) -> str:
+    if page.source_path:
+        return str(page.location())
+    if page.kind == "term":
+        return f"the page of the {page.taxonomy} term {page.term!r}"
+    return {"home": "the home page", "taxonomy": f"the list of {page.taxonomy}"}.get(page.kind,
+                                                                                   f"the section {page.section}")
+
+
+def _written_key(page: Page, lowered: str) -> str:
+    """A front matter key as the file spells it (`Tags:` or `tags:`)."""
+    return next((key for key in page.front_matter if key.lower() == lowered), lowered)
+
+
+def _unsafe_url(url: str) -> str | None:
+    """Why a site path cannot be written where it says, or None."""
+    inner = url.removeprefix("/").removesuffix("/")
+    if any(ord(ch) < 32 or ch in "\x7f\\" for ch in url):
+        return "has a control character or a backslash"
+    if inner and any(part in ("", ".", "..") for part in inner.split("/")):
+        return "has a '.', '..' or empty part: it would be written outside its folder"
+    return None
+
+
+def alias_output(alias: str) -> str:
+    """The file an alias redirect is written to (a path ending in .html is the file itself)."""
+    path = alias.strip("/")
+    return path if path.endswith(".html") else f"{path}/index.html".lstrip("/")
+
+
+def _folders_of(output: str) -> list[str]:
+    """The folders a file needs: a page written as a file of one of those names blocks it."""
+    parts = output.split("/")[:-1]
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
 def set_url(page: Page, path: str, config: SiteConfig) -> None:
@@ -474,11 +544,14 @@ def _taxonomies(config: SiteConfig, regular: list[Page]) -> dict[str, dict[str, 
     taxonomies: dict[str, dict[str, list[Page]]] = {}
     for plural in config.taxonomies.values():
         terms: dict[str, list[Page]] = {}
+        spelling: dict[str, str] = {}  # one term per URL, as in Hugo: "Math" and "math" are one
         for page in regular:
             values = page.tags if plural == "tags" else page.categories if plural == "categories" \
                 else _as_list(page.params.get(plural, []))
             for term in values:
-                terms.setdefault(term, []).append(page)
+                members = terms.setdefault(spelling.setdefault(urlize(term), term), [])
+                if page not in members:
+                    members.append(page)
         taxonomies[plural] = dict(sorted(terms.items(), key=lambda item: item[0].lower()))
     return taxonomies
 

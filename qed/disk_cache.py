@@ -3,30 +3,57 @@ per formula (`katex.sqlite`) and rendered page bodies (`bodies.sqlite`).
 
 A warm build reads what it needs with one query per page instead of opening a file per
 item (31,000 formulas for 1,000 posts). Writes are buffered and committed in batches.
-SQLite's locking lets two builds share a cache; any failure only costs time, so errors
-turn the cache off for the rest of the build instead of failing it.
+SQLite's locking lets two builds share a cache; any failure only costs time. A damaged file
+(not a database, a malformed page, a table of another shape) is removed and started afresh,
+with a warning naming it; other failures (locked, disk full, read-only) turn the cache off
+for the rest of the build instead of failing it. `--clean` removes the files first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from qed.errors import Diagnostics, Location, QedError, display_path
+
 _SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID"
 _BATCH = 500  # SQLite allows 999 parameters per statement in old builds
+_NOT_DAMAGE = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY,
+               sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
+               sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH}
+"""SQLite's result codes that say something about the system, not about the file's contents."""
+
+
+def check_cache_folder(folder: Path) -> None:
+    """The caches' folder must be a folder qed can write: one line naming it if not."""
+    shown = display_path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise QedError(f"{shown} is a file, but qed keeps its caches in a folder of that name; "
+                       "remove or rename the file")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise QedError(f"cannot create {shown} for qed's caches: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise QedError(f"cannot write qed's caches into {shown}: it is read-only; make it writable")
 
 
 class DiskCache:
-    """Values (text or bytes) by key; `None` as path keeps nothing, `clear=True` starts empty (`--clean`)."""
+    """Values (text or bytes) by key; `None` as path keeps nothing, `clear=True` starts empty
+    (`--clean`); a damaged file is rebuilt and reported to `diagnostics` as a warning."""
 
-    def __init__(self, path: Path | None, *, clear: bool = False):
+    def __init__(self, path: Path | None, *, clear: bool = False, diagnostics: Diagnostics | None = None):
         self.path = path
         self._clear = clear
+        self._diagnostics = diagnostics
         self._db: sqlite3.Connection | None = None
         self._pending: dict[str, Any] = {}
         self._broken = path is None
+        self._rebuilt = False
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The cached values of those `keys` that are in the cache."""
@@ -40,8 +67,8 @@ class DiskCache:
                 chunk = wanted[start:start + _BATCH]
                 marks = ",".join("?" * len(chunk))
                 found.update(db.execute(f"SELECT key, value FROM entries WHERE key IN ({marks})", chunk))
-        except sqlite3.Error:
-            self._give_up()
+        except sqlite3.Error as exc:
+            self._failed(exc)
         return found
 
     def put(self, key: str, value: str | bytes) -> None:
@@ -49,17 +76,20 @@ class DiskCache:
             self._pending[key] = value
 
     def flush(self) -> None:
-        """Write what `put` buffered, in one transaction."""
+        """Write what `put` buffered, in one transaction (again on a rebuilt file, once)."""
         if not self._pending:
             return
-        db = self._connect()
-        if db is not None:
+        for _attempt in range(2):
+            db = self._connect()
+            if db is None:
+                break
             try:
                 with db:
                     db.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)",
                                    self._pending.items())
-            except sqlite3.Error:
-                self._give_up()
+                break
+            except sqlite3.Error as exc:
+                self._failed(exc)
         self._pending.clear()
 
     def close(self) -> None:
@@ -71,21 +101,70 @@ class DiskCache:
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is None and not self._broken:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
-                self._db = sqlite3.connect(self.path, timeout=30)
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last writes on power loss
-                self._db.execute(_SCHEMA)
-                if self._clear:
-                    with self._db:
-                        self._db.execute("DELETE FROM entries")
-                    self._clear = False
-            except (OSError, sqlite3.Error):
+                self._db = self._open()
+            except sqlite3.Error as exc:
+                self._failed(exc)
+            except OSError:
                 self._give_up()
         return self._db
 
+    def _open(self) -> sqlite3.Connection:
+        """The database, with its table; on `--clean` the old files are removed first."""
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._clear:
+            _remove_files(self.path)
+            self._clear = False
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last writes on power loss
+            db.execute(_SCHEMA)
+            db.execute("SELECT key, value FROM entries LIMIT 0")  # a table of another shape fails here
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """A damaged file is rebuilt (once a build); anything else turns the cache off."""
+        if _damaged(exc) and not self._rebuilt:
+            self._rebuild(exc)
+        else:
+            self._give_up()
+
+    def _rebuild(self, exc: sqlite3.Error) -> None:
+        assert self.path is not None
+        self._rebuilt = True
+        self._close_quietly()
+        if self._diagnostics is not None:
+            self._diagnostics.warning(f"the cache was damaged ({exc}); it is rebuilt",
+                                      Location(display_path(self.path)))
+        try:
+            _remove_files(self.path)
+            self._db = self._open()
+        except (OSError, sqlite3.Error):
+            self._give_up()
+
     def _give_up(self) -> None:
         self._broken = True
+        self._close_quietly()
+
+    def _close_quietly(self) -> None:
         if self._db is not None:
-            self._db.close()
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
             self._db = None
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    """Whether an error says the file's contents are wrong (rather than the system)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.DatabaseError) and (code is None or code & 0xFF not in _NOT_DAMAGE)
+
+
+def _remove_files(path: Path) -> None:
+    """The database and SQLite's files beside it (its journal, write-ahead log and index)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            path.with_name(path.name + suffix).unlink()

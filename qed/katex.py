@@ -282,7 +282,7 @@ class KatexRenderer:
                  dist: KatexDist | str | None = "locate", user_cache: Path | None = None, refresh: bool = False):
         self.settings = settings
         self._cache = DiskCache(Path(cache_dir) / "katex.sqlite" if cache_dir is not None else None,
-                                   clear=refresh)
+                                clear=refresh, diagnostics=diagnostics)
         self.diagnostics = diagnostics
         self.stats = MathStats()
         self._user_cache = user_cache

@@ -19,6 +19,7 @@ from qed.body import Label
 from qed.body_cache import BodyCache
 from qed.config import SiteConfig, load_config
 from qed.content import ContentOptions, Site, load_site
+from qed.disk_cache import check_cache_folder
 from qed.errors import BuildFailed, Diagnostics, QedError
 from qed.katex import KatexRenderer, MathStats
 from qed.labels import collect_labels
@@ -27,7 +28,7 @@ from qed.output import Staging, check_destination
 from qed.page_text import finish_page
 from qed.pagination import PaginationSettings
 from qed.parallel import default_jobs
-from qed.publishing import write_site
+from qed.publishing import links_left_out, write_site
 from qed.search import SearchSettings
 from qed.templates import check_templates, create_environment
 from qed.verification import VerificationReport, VerifyOptions, replay_claim, verify_claims
@@ -86,6 +87,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     verify_settings = VerifyOptions.from_config(config, diagnostics)
     diagnostics.raise_if_failed()
     destination = _destination(config, options)
+    check_cache_folder(config.cache_dir)
     if options.write:
         check_destination(destination, config.root)
     site = load_site(config, ContentOptions(options.drafts, options.future, options.expired), diagnostics)
@@ -98,7 +100,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     check_templates(env, diagnostics)
     diagnostics.raise_if_failed()
     jobs = (options.jobs or default_jobs()) if options.fork else 1  # verifiers use options.jobs
-    cache = BodyCache(config.cache_dir / "bodies.sqlite", clear=options.clean)
+    cache = BodyCache(config.cache_dir / "bodies.sqlite", clear=options.clean, diagnostics=diagnostics)
     bodies = render_bodies(site, env, diagnostics, progress=say, jobs=jobs, cache=cache)
     labels = collect_labels(bodies, diagnostics)
     report = _verify(site, bodies, options, replace(verify_settings, output=destination), diagnostics, say)
@@ -109,6 +111,8 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
 
     site = replace(site, labels=labels)
     _give_pages_their_text(site, bodies, math_html, report)
+    if options.write:
+        diagnostics.warnings.extend(links_left_out(site))
     result = _result(site, math_stats, report, diagnostics)
     if options.write:
         result.files = _publish(site, env, report, destination, say, jobs, pagination, search, math_html)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 
 import jinja2
 
-from qed.content import Page, Site
-from qed.errors import QedError
+from qed.content import Page, Site, alias_output
+from qed.errors import Location, QedError, display_path
 from qed.katex import static_files
 from qed.markdown import syntax_css
 from qed.math import MathSettings
-from qed.output import Staging
+from qed.output import Staging, tree_files
 from qed.pagination import PaginationSettings, pager_path, paginate
 from qed.parallel import map_in_processes
 from qed.search import SearchSettings, search_index
@@ -59,7 +60,7 @@ def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: in
         try:
             _write_document(page, site, env, staging, pagination)
             if page.bundle_dir is not None:
-                _copy_bundle(page, staging)
+                _copy_bundle(page, site, staging)
             _write_aliases(page, site, staging)
         except QedError as error:
             return staging.files_written - before, error
@@ -81,17 +82,38 @@ def _write_search(site: Site, env: jinja2.Environment, staging: Staging, search:
 
 def _copy_static(site: Site, staging: Staging) -> None:
     """The theme's static/ first, then the site's, so a site file replaces the theme's."""
-    staging.copy_tree(theme_dir(site.project_root) / "static")
-    staging.copy_tree(site.project_root / "static")
+    for folder in _static_dirs(site):
+        staging.copy_tree(folder, within=_site_dirs(site))
 
 
-def _copy_bundle(page: Page, staging: Staging) -> None:
+def _copy_bundle(page: Page, site: Site, staging: Staging) -> None:
     """A leaf bundle's other files (images, data) go beside the page, as Hugo publishes them."""
     assert page.bundle_dir is not None
     folder = page.path.lstrip("/")
-    for path in sorted(page.bundle_dir.rglob("*")):
-        if path.is_file() and path.suffix != ".md" and not path.name.startswith("."):
-            staging.copy_file(path, folder + path.relative_to(page.bundle_dir).as_posix())
+    for path, name in tree_files(page.bundle_dir, _site_dirs(site)).files:
+        if path.suffix != ".md":
+            staging.copy_file(path, folder + name)
+
+
+def links_left_out(site: Site) -> list[QedError]:
+    """A warning for each symbolic link in static/ or a bundle that points outside the site:
+    it is not published (a link to `/etc` or `~/.ssh` must not put them on the web)."""
+    folders = [*_static_dirs(site), *(page.bundle_dir for page in site.all_pages if page.bundle_dir is not None)]
+    warnings = []
+    for folder in folders:
+        for link, target in tree_files(folder, _site_dirs(site)).outside:
+            shown = f"{display_path(link.parent)}/{link.name}"  # the link's own name, not its target's
+            warnings.append(QedError(f"not published: a symbolic link to {target}, outside the site", Location(shown)))
+    return warnings
+
+
+def _static_dirs(site: Site) -> list[Path]:
+    return [theme_dir(site.project_root) / "static", site.project_root / "static"]
+
+
+def _site_dirs(site: Site) -> tuple[Path, ...]:
+    """Where a followed symbolic link may lead: the site's folder and its theme's."""
+    return (site.project_root, theme_dir(site.project_root))
 
 
 def _write_document(page: Page, site: Site, env: jinja2.Environment, staging: Staging,
@@ -112,8 +134,7 @@ def _write_document(page: Page, site: Site, env: jinja2.Environment, staging: St
 def _write_aliases(page: Page, site: Site, staging: Staging) -> None:
     """Each alias becomes a small page that redirects to the real one."""
     for alias in page.aliases:
-        path = alias.strip("/")
-        staging.write_text(path if path.endswith(".html") else f"{path}/index.html", _redirect(page.permalink, site))
+        staging.write_text(alias_output(alias), _redirect(page.permalink, site))
 
 
 def _redirect(permalink: str, site: Site) -> str:

@@ -194,3 +194,32 @@ def test_a_file_with_many_errors_shows_the_first_twenty_and_counts_the_rest(make
     assert "content/a.md: 10 more errors in this file not shown" in lines
     assert any(line.startswith("content/b.md:4:1: unknown shortcode") for line in lines)
     assert "build failed with 31 errors" in result.stderr and result.returncode == 1
+
+
+def tree(folder):
+    """Every file and folder below `folder`, with the size, time and mode of files: what a write changes."""
+    return {str(path.relative_to(folder)): "folder" if path.is_dir() else
+            (path.lstat().st_size, path.lstat().st_mtime_ns, path.lstat().st_mode) for path in folder.rglob("*")}
+
+
+def test_check_writes_nothing_but_its_caches_and_the_junit_file_asked_for(make_site, tmp_path):
+    site = make_site({
+        "content/posts/a/index.md": '---\ntitle: A\ntags: [x]\n---\n$x^2$\n\n'
+                                    '{{< theorem id="thm:a" verify="sq:check" >}}$x^2 \\ge 0${{< /theorem >}}\n',
+        "content/posts/a/data.csv": "1,2\n",
+        "static/robots.txt": "User-agent: *\n",
+        "verifiers/sq.py": "from qed import verifier\nfrom helper import square\n\n\n@verifier\n"
+                           "def check():\n    assert square(3) == 9\n",
+        "verifiers/helper.py": "def square(x):\n    return x * x\n",
+    })
+    build(site)
+    (site / "content/posts/a/index.md").write_text((site / "content/posts/a/index.md").read_text() + "\nMore.\n")
+    before = tree(tmp_path)
+    assert run_qed(site, "check").returncode == 0
+    assert run_qed(site, "check", "--junit", "results/junit.xml").returncode == 0
+    after = tree(tmp_path)
+    changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+    assert {name for name in changed if not name.startswith("site/.qed-cache")} == {
+        "site/results", "site/results/junit.xml"}
+    cache = {name.split("/")[2] for name in after if name.startswith("site/.qed-cache/")}
+    assert cache <= {"katex.sqlite", "bodies.sqlite", "verification", "hypothesis"}, cache

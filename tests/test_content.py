@@ -143,3 +143,41 @@ def test_get_page_follows_hugo_ref_forms(tmp_path):
 def test_urlize_matches_hugo():
     assert urlize("Machine Learning") == "machine-learning"
     assert urlize("Café au lait!") == "cafe-au-lait"
+
+
+@pytest.mark.parametrize(("front", "line", "message"), [
+    ("tags: [x, '..']", 3, "tags term '..': URL /tags/../ has a '.', '..' or empty part"),
+    ("tags:\n  - ../posts", 3, "tags term '../posts': URL /tags/../posts/ has a '.', '..'"),
+    ("categories: ['']", 3, "categories term '': URL /categories// has a '.', '..' or empty part"),
+    ("slug: ../../escape", 3, "slug: URL /posts/../../escape/ has a '.', '..'"),
+    ("url: /a/../../etc/x/", 3, "url: URL /a/../../etc/x/ has a '.', '..'"),
+    ("aliases: [/../../outside/]", 3, "alias /../../outside/: URL /../../outside/ has a '.', '..'"),
+    ("url: \"/a\\x01b/\"", 3, "url: URL /a\x01b/ has a control character or a backslash"),
+])
+def test_urls_that_would_leave_their_folder_are_refused_at_their_line(tmp_path, front, line, message):
+    _, diagnostics = load(tmp_path, {"content/posts/a.md": f"---\ntitle: A\n{front}\n---\n",
+                                     "content/posts/b.md": "---\ntitle: B\n---\n"})
+    assert len(diagnostics.errors) == 1
+    error = diagnostics.errors[0]
+    assert (str(error.location), error.message[:len(message)]) == (f"content/posts/a.md:{line}:1", message)
+
+
+@pytest.mark.parametrize(("files", "where", "message"), [
+    ({"content/a.md": "---\ntitle: A\nurl: /tags/math/\n---\n", "content/b.md": "---\ntitle: B\nTags: [Math]\n---\n"},
+     "content/b.md:3:1", "URL /tags/math/ is also used by content/a.md"),
+    ({"content/posts/a.md": "---\ntitle: A\naliases: [/posts/]\n---\n"},
+     "content/posts/a.md:3:1", "alias /posts/ would overwrite the section posts"),
+    ({"content/a.md": "---\ntitle: A\nurl: /\n---\n"}, "content/a.md:3:1", "URL / is also used by the home page"),
+    ({"content/a.md": "---\ntitle: A\nurl: /x.html\n---\n", "content/b.md": "---\ntitle: B\nurl: /x.html/b/\n---\n"},
+     "content/b.md:3:1", "URL /x.html/b/ is also used by content/a.md"),
+])
+def test_pages_and_aliases_written_over_another_page_are_refused(tmp_path, files, where, message):
+    _, diagnostics = load(tmp_path, files)
+    assert [(str(e.location), e.message) for e in diagnostics.errors] == [(where, message)]
+
+
+def test_terms_spelled_differently_with_one_url_are_one_term(tmp_path):
+    site, diagnostics = load(tmp_path, {"content/a.md": "---\ntitle: A\ntags: [Math, math]\n---\n",
+                                        "content/b.md": "---\ntitle: B\ntags: [math]\n---\n"})
+    assert not diagnostics.errors
+    assert {term: [p.title for p in pages] for term, pages in site.taxonomies["tags"].items()} == {"Math": ["A", "B"]}

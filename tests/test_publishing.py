@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
-from tests.conftest import build, page
+from tests.conftest import build, page, run_qed, write_files
 
 
 def test_aliases_redirect_bundles_travel_and_a_sites_static_file_wins(make_site):
@@ -41,3 +42,46 @@ def test_a_language_code_cannot_break_out_of_a_redirect_page(make_site):
     build(site)
     redirect = page(site, "old/index.html")
     assert redirect.find_all("script") == [] and redirect.find("html").attrs["lang"].startswith('en">')
+
+
+def test_a_tag_that_would_overwrite_the_home_page_fails_the_build_and_keeps_the_site(make_site):
+    site = make_site({"content/a.md": "---\ntitle: A\ntags: [x]\n---\nx\n"})
+    build(site)
+    home = (site / "public/index.html").read_text(encoding="utf-8")
+    write_files(site, {"content/a.md": "---\ntitle: A\ntags: ['..', '../posts']\n---\nx\n"})
+    result = run_qed(site)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert [line.split(": ")[0] for line in result.stderr.splitlines()[:2]] == ["content/a.md:3:1"] * 2
+    assert (site / "public/index.html").read_text(encoding="utf-8") == home
+
+
+def test_symbolic_links_out_of_the_site_are_not_published_and_each_is_named(make_site, tmp_path):
+    outside = write_files(tmp_path / "outside", {"secret.txt": "password\n", "keys/id_rsa": "private\n"})
+    site = make_site({
+        "content/posts/b/index.md": "---\ntitle: B\n---\nBody\n",
+        "assets/logo.svg": "<svg/>\n",
+        "assets/icons/a.svg": "<svg id='a'/>\n",
+        "static/robots.txt": "User-agent: *\n",
+    })
+    links = {"static/secret.txt": outside / "secret.txt", "static/keys": outside / "keys",
+             "content/posts/b/stolen.txt": outside / "secret.txt",
+             "static/logo.svg": Path("../assets/logo.svg"), "static/icons": site / "assets/icons",
+             "static/icons-again/loop": Path("..")}
+    for link, target in links.items():
+        (site / link).parent.mkdir(parents=True, exist_ok=True)
+        (site / link).symlink_to(target)
+    result = build(site)
+    public = site / "public"
+    assert not (public / "secret.txt").exists() and not (public / "keys").exists()
+    assert not (public / "posts/b/stolen.txt").exists()
+    warnings = sorted(line for line in result.stderr.splitlines() if line.startswith("warning:"))
+    assert warnings == [
+        f"warning: content/posts/b/stolen.txt: not published: a symbolic link to {outside / 'secret.txt'}, "
+        "outside the site",
+        f"warning: static/keys: not published: a symbolic link to {outside / 'keys'}, outside the site",
+        f"warning: static/secret.txt: not published: a symbolic link to {outside / 'secret.txt'}, outside the site",
+    ]
+    assert (public / "logo.svg").read_text() == "<svg/>\n"  # links inside the site are followed
+    assert (public / "icons/a.svg").read_text() == "<svg id='a'/>\n"
+    assert not (public / "icons-again/loop").exists()  # a link back to a folder it is in: not again
+    assert (public / "robots.txt").exists()

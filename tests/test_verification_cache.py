@@ -63,3 +63,17 @@ def test_an_entry_is_data_with_a_checksum_and_a_tampered_one_is_ignored(site: Pa
     assert not report.verdicts["thm:false"].cached and report.verdicts["thm:false"].status == "falsified"
     entry.write_text("not json", encoding="utf-8")
     assert not run(site, claims)[0].verdicts["thm:false"].cached
+
+
+def test_a_file_where_the_cache_needs_a_folder_is_replaced_by_the_cache(site: Path) -> None:
+    claims = [claim("thm:x", "calculus:check_square", 1)]
+    cache = site / ".qed-cache" / "verification"
+    cache.parent.mkdir(parents=True)
+    cache.write_text("not a folder")
+    assert run(site, claims)[0].verdicts["thm:x"].status == "verified"
+    [entry] = entries(site)
+    shutil.rmtree(cache)
+    cache.mkdir()
+    (cache / entry.parent.name).write_text("not a folder either")
+    assert not run(site, claims)[0].verdicts["thm:x"].cached
+    assert run(site, claims)[0].verdicts["thm:x"].cached

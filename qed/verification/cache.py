@@ -13,6 +13,7 @@ nothing. Only settled outcomes (passed, failed) are stored: errors and timeouts 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -96,12 +97,21 @@ class VerdictCache:
         return record
 
     def store(self, key: str, record: dict[str, Any]) -> None:
+        """Keep a record; a file where the cache needs a folder is removed first, and a write
+        the system refuses is skipped (the claim only runs again next time)."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         entry = {"key": key, "record": record}
-        tmp.write_text(json.dumps({**entry, "checksum": _checksum(entry)}), encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            for folder in (self.directory, path.parent):
+                if folder.exists() and not folder.is_dir():
+                    folder.unlink()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({**entry, "checksum": _checksum(entry)}), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def _checksum(entry: dict[str, Any]) -> str:
