@@ -170,7 +170,7 @@ def test_settings_from_config_validates():
     assert (settings.escapes, settings.macro_dict, settings.katex_dist, settings.self_host, settings.strict) == \
         ("commonmark", {"\\R": "\\mathbb{R}"}, "/x", True, True)
     assert [str(w) for w in diagnostics.warnings] == [
-        "config.yaml:3: unknown setting 'math.bogus'; ignored (known: enable, errors, escapes, katex, macros, strict)"]
+        "config.yaml:3: unknown setting 'math.bogus'; ignored (known: enable, errors, escapes, find, katex, macros, mhchem, strict)"]
     bad = Diagnostics()
     wrong = {"escapes": "loveit", "enabled": "no", "katex": {"strict": "x", "version": 16}}
     math_settings_from_config(wrong, bad, None)
