@@ -88,22 +88,22 @@ class MathSettings:
     error_color: str = "#cc0000"
 
     @property
+    def macro_dict(self) -> dict[str, str]:
+        return dict(self.macros)
+
+    @property
     def rule(self) -> str:
         """Which rule finds formulas, in words, for the build summary."""
         if self.find == "pandoc":
-            return f"pandoc's rule, {self.escapes} escapes"
-        who = f"as {_THEME_NAMES[self.theme]} does" if self.theme else "as KaTeX auto-render does"
-        parts = [f"found {who}"]
+            return f"found by pandoc's rule, {self.escapes} escapes"
+        who = _THEME_NAMES.get(self.theme, "KaTeX auto-render")
+        parts = [f"found as {who} does"]
         if self.delimiters:
-            parts.append("auto-render " + " ".join(d.left for d in self.delimiters) + f" ({self.escapes} escapes)")
+            lefts = dict.fromkeys("\\begin{…}" if d.left.startswith("\\begin{") else d.left for d in self.delimiters)
+            parts.append(f"auto-render {' '.join(lefts)} ({self.escapes} escapes)")
         if self.passthrough:
-            parts.append("passthrough " + " ".join(d.left for d in self.passthrough)
-                         + f" ({self.passthrough_escapes})")
+            parts.append(f"passthrough {' '.join(d.left for d in self.passthrough)} ({self.passthrough_escapes})")
         return ", ".join(parts)
-
-    @property
-    def macro_dict(self) -> dict[str, str]:
-        return dict(self.macros)
 
 
 @dataclass
@@ -693,6 +693,10 @@ def hugo_defaults(config: Any, diagnostics: Diagnostics) -> MathSettings:
         delimiters = _custom_delimiters(DOIT_DELIMITERS, math, replace_defaults=True)
     elif server_side:
         delimiters = ()
+        if not passthrough:
+            diagnostics.warning("FixIt typesets math only through Goldmark's passthrough, which this config does not "
+                                "enable (markup.goldmark.extensions.passthrough): no formulas are found, as in Hugo",
+                                _config_location(config, "params"))
     else:
         delimiters = _custom_delimiters(LOVEIT_DELIMITERS, math, replace_defaults=False)
     macros = {**_macros(math.get("macros") or {}, "params.math.macros", diagnostics, None),
