@@ -128,9 +128,12 @@ class _Finder:
         self.found: list[Found] = []
         self._left_re = (re.compile("|".join(re.escape(d.left) for d in self.delimiters))
                          if self.delimiters else None)
-        special = "\\\\`<&\n" + re.escape(MARKER_RE.pattern[0]) + "".join(
+        special = "\\\\`<&" + re.escape(MARKER_RE.pattern[0]) + "".join(
             re.escape(d.left[0]) for d in self.passthrough)
-        self._inline_special = re.compile(f"[{special}]")
+        self._inline_special = re.compile(f"[{special}]|  \n")
+        # a block holding none of these has no formula: no opener, escape or entity
+        self._may_hold_math = re.compile("[&\\\\" + "".join(
+            re.escape(d.left[0]) for d in (*self.delimiters, *self.passthrough)) + "]")
         self._html_special = re.compile("[<&]")
         self._ends: dict[str, re.Pattern[str]] = {}
         self._triggers = frozenset(d.left[0] for d in self.passthrough)
@@ -177,6 +180,8 @@ class _Finder:
         """Markdown inline text: Goldmark's escapes, code spans, raw HTML, hard breaks and
         passthrough formulas decide where its text nodes are and what they hold."""
         text, node, pos = self.text, _TextNode(), start
+        if not self._may_hold_math.search(text, start, end):
+            return
         while pos < end:
             m = self._inline_special.search(text, pos, end)
             if m is None:
@@ -227,9 +232,8 @@ class _Finder:
             return self._after_ignored(tag, end), True
         if ch == "&":
             return self._entity(node, p, end), False
-        if ch == "\n":
-            node.copy(text, p, p + 1)
-            return p + 1, text[max(p - 2, 0):p] == "  "  # two spaces before a newline: <br>
+        if ch == " ":  # two spaces before a newline: <br>
+            return p + 3, True
         marker = MARKER_RE.match(text, p, end)
         if marker is not None:
             return marker.end(), True  # a shortcode's HTML: an element of its own
