@@ -19,6 +19,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 _MAY_HAVE_CODE_RE = re.compile(r"```|~~~|^(?: {4}|\t)", re.M)  # fences, or indented lines
 _CODE_TOKENS = ("fence", "code_block")
+_CELL_TOKENS = ("th_open", "td_open")
 
 
 @functools.cache
@@ -36,16 +37,30 @@ class CodeMap:
     length: int
     code_lines: tuple[tuple[int, int], ...]  # sorted [first_line, end_line) of each code block
     headings: tuple[tuple[int, int], ...]  # (line, level) of each heading outside code
+    # [first_line, end_line, kind) of each block whose text a browser sees as text: "inline"
+    # (paragraph, heading, list item...), "row" (a table row: one cell per pipe) and "html"
+    # (a raw HTML block, left alone by markdown); only with `with_blocks`
+    text_blocks: tuple[tuple[int, int, str], ...] = ()
 
     @classmethod
-    def of(cls, text: str, *, with_headings: bool = False) -> CodeMap:
+    def of(cls, text: str, *, with_headings: bool = False, with_blocks: bool = False) -> CodeMap:
         """Parse `text` (skipped when it cannot hold code and headings are not wanted)."""
         starts = (0, *(m.end() for m in re.finditer("\n", text)))
-        needed = with_headings or _MAY_HAVE_CODE_RE.search(text)
+        needed = with_headings or with_blocks or _MAY_HAVE_CODE_RE.search(text)
         tokens = _block_parser().parse(text) if needed else []
         code = sorted((t.map[0], t.map[1]) for t in tokens if t.type in _CODE_TOKENS and t.map)
         headings = [(t.map[0], int(t.tag[1])) for t in tokens if t.type == "heading_open" and t.map]
-        return cls(starts, len(text), tuple(code), tuple(headings))
+        blocks = _text_blocks(tokens) if with_blocks else ()
+        return cls(starts, len(text), tuple(code), tuple(headings), blocks)
+
+    def text_block_ranges(self) -> list[tuple[int, int, str]]:
+        """(start, end, kind) offsets of every text block (see `text_blocks`), in order; a
+        block's end excludes its last newline."""
+        ranges = []
+        for first, last, kind in self.text_blocks:
+            end = self.line_starts[last] - 1 if last < len(self.line_starts) else self.length
+            ranges.append((self._offset_of_line(first), end, kind))
+        return ranges
 
     def line_of(self, offset: int) -> int:
         """0-based line of `offset`."""
@@ -77,3 +92,22 @@ class CodeMap:
     def heading_lines(self, level: int) -> list[int]:
         """0-based lines of the headings of `level` (`##` is 2), setext ones included."""
         return [line for line, found in self.headings if found == level]
+
+
+def _text_blocks(tokens: list) -> tuple[tuple[int, int, str], ...]:
+    """Where a browser will find text of its own: each block of inline text (a table row
+    once, for all its cells) and each raw HTML block, by lines, in document order."""
+    blocks: list[tuple[int, int, str]] = []
+    in_cell = False
+    for token in tokens:
+        if token.type in _CELL_TOKENS:
+            in_cell = True
+        elif token.type == "inline" and token.map:
+            kind = "row" if in_cell else "inline"
+            block = (token.map[0], token.map[1], kind)
+            if not (kind == "row" and blocks and blocks[-1] == block):
+                blocks.append(block)
+            in_cell = False
+        elif token.type == "html_block" and token.map:
+            blocks.append((token.map[0], token.map[1], "html"))
+    return tuple(sorted(blocks))

@@ -12,7 +12,7 @@ from typing import Any
 
 from qed.errors import Diagnostics, Location, QedError, SourceText
 from qed.frontmatter import _parse_toml, _parse_yaml
-from qed.options import BOOL, MAPPING, NAME_MAP, STRING, STRING_OR_MAPPING, WHOLE_NUMBER, Option
+from qed.options import BOOL, MAPPING, NAME_MAP, STRING, STRING_OR_MAPPING, STRINGS, WHOLE_NUMBER, Option
 
 CONFIG_NAMES = ("config.yaml", "config.yml", "config.toml", "hugo.yaml", "hugo.yml", "hugo.toml")
 
@@ -42,11 +42,13 @@ OPTIONS = (
     Option("buildExpired", "buildExpired", BOOL, False, "publish expired pages"),
     Option("disablePathToLower", "disablePathToLower", BOOL, False, "keep capitals in URLs"),
     Option("timeZone", "timeZone", STRING, "", "the zone of dates written without one"),
+    Option("theme", "theme", STRINGS, "", "the Hugo theme the site was made for: LoveIt, DoIt or FixIt choose "
+           "how math is found, escaped and shown (see qed.math.hugo_defaults)"),
 )
 _OPTIONS = {option.name: option for option in OPTIONS}
 # Hugo keys a ported site may carry that qed does not act on: a softer warning than unknown.
 _HUGO_IGNORED = {
-    "theme", "themesdir", "defaultcontentlanguage", "enableemoji", "enablerobotstxt", "hascjklanguage",
+    "themesdir", "defaultcontentlanguage", "enableemoji", "enablerobotstxt", "hascjklanguage",
     "enablegitinfo", "outputs", "outputformats", "mediatypes", "services", "minify", "module",
     "languages", "related", "imaging", "caches", "security", "privacy", "sitemap",
     "enableinlineshortcodes", "googleanalytics", "disqusshortname", "relativeurls", "canonifyurls",

@@ -108,6 +108,14 @@ class KatexDist:
         return self.root / "fonts"
 
     @property
+    def mhchem(self) -> Path | None:
+        """contrib's mhchem (`\\ce`, `\\pu`): npm ships it minified, Debian not."""
+        for name in ("mhchem.min.js", "mhchem.js"):
+            if (self.root / "contrib" / name).is_file():
+                return self.root / "contrib" / name
+        return None
+
+    @property
     def copy_tex(self) -> Path | None:
         for name in ("copy-tex.min.js", "copy-tex.js"):
             if (self.root / "contrib" / name).is_file():
@@ -251,8 +259,9 @@ class MathStats:
     total: int = 0  # formulas given HTML
     rendered: int = 0  # typeset by KaTeX in this process
     cached: int = 0  # taken from the disk cache
-    failed: int = 0
+    failed: int = 0  # formulas KaTeX could not typeset (errors, or warnings under math.errors: warning)
     seconds: float = 0.0  # time spent inside KaTeX
+    rule: str = ""  # how the formulas were found (`MathSettings.rule`), for the summary
 
 
 @dataclass
@@ -284,7 +293,7 @@ class KatexRenderer:
         self._cache = DiskCache(Path(cache_dir) / "katex.sqlite" if cache_dir is not None else None,
                                 clear=refresh, diagnostics=diagnostics)
         self.diagnostics = diagnostics
-        self.stats = MathStats()
+        self.stats = MathStats(rule=settings.rule)
         self._user_cache = user_cache
         self._dist: KatexDist | str | None = dist
         self._why_missing = ""
@@ -369,7 +378,7 @@ class KatexRenderer:
         macros = item.page.macros
         all_define = any(_DEFINITION_RE.search(body) for body in macros.values())
         base = hashlib.sha256(json.dumps([CACHE_FORMAT, self._katex_fingerprint(), self.settings.katex_strict,
-                                          sorted(macros.items())]).encode()).hexdigest()
+                                          self.settings.mhchem, sorted(macros.items())]).encode()).hexdigest()
         defs = hashlib.sha256(base.encode())
         planned = []
         for index, formula in item.page.ordered():
@@ -423,7 +432,7 @@ class KatexRenderer:
                 item.html[index] = "" if result["h"] == "" else wrap_html(formula, result["h"])
 
     def _failed(self, formula: Formula, message: str, position: int) -> str:
-        """Report a TeX error at its place; the formula shows as its source, in red."""
+        """Report a TeX error at its place; the formula shows as `error_html` draws it."""
         self.stats.failed += 1
         text = f"TeX error: {clean_katex_message(message)} in {_clip(formula.source)}"
         location = error_location(formula, position)
@@ -431,8 +440,7 @@ class KatexRenderer:
             self.diagnostics.warning(text, location)
         else:
             self.diagnostics.error(text, location)
-        return (f'<span class="katex-error" title="{html.escape(clean_katex_message(message))}">'
-                f"{html.escape(formula.source)}</span>")
+        return error_html(self.settings, formula, message)
 
     def _client_side(self, item: _Work) -> None:
         if not self._warned:
@@ -450,9 +458,20 @@ class KatexRenderer:
 
             engine = MiniRacer()
             engine.eval(self.dist.js.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+            if self.settings.mhchem:
+                self._load_mhchem(engine)
             engine.eval(_JS)
             self._v8 = engine
         return self._v8
+
+    def _load_mhchem(self, engine: Any) -> None:
+        """KaTeX's mhchem extension into V8 (it registers `\\ce` and `\\pu` with the global katex)."""
+        mhchem = self.dist.mhchem  # type: ignore[union-attr]
+        if mhchem is None:
+            self.diagnostics.warning(f"math.mhchem is on but the KaTeX in {self.dist.root} has no contrib/mhchem: "  # type: ignore[union-attr]
+                                     "\\ce and \\pu cannot be typeset", None)
+            return
+        engine.eval(mhchem.read_text(encoding="utf-8"))
 
     def _katex_fingerprint(self) -> str:
         """The KaTeX build itself, not just its version: Debian's rebuild may differ from npm's."""
@@ -489,6 +508,20 @@ def _v8_started() -> bool:
     except ImportError:
         return True
     return getattr(_dll, "_dll_handle", True) is not None
+
+
+def error_html(settings: MathSettings, formula: Formula, message: str) -> str:
+    """A formula KaTeX could not typeset, as the page shows it: under KaTeX's auto-render
+    (LoveIt, DoIt, FixIt before 0.4) its text stays as it was, delimiters and all; as
+    KaTeX's `throwOnError: false` draws it (FixIt's server side) its TeX in the error
+    colour; qed's own: its source in red, the message as a tooltip."""
+    reason = html.escape(clean_katex_message(message))
+    if settings.error_style == "text":
+        return html.escape(formula.shown if formula.shown is not None else formula.source, quote=False)
+    if settings.error_style == "katex":
+        return (f'<span class="katex-error" title="ParseError: KaTeX parse error: {reason}" '
+                f'style="color:{html.escape(settings.error_color)}">{html.escape(formula.tex, quote=False)}</span>')
+    return f'<span class="katex-error" title="{reason}">{html.escape(formula.source)}</span>'
 
 
 def clean_katex_message(message: str) -> str:

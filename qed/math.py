@@ -25,13 +25,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from qed.autorender import DOIT_DELIMITERS, LOVEIT_DELIMITERS, Delimiter, find_math
 from qed.body import Label
 from qed.codemap import CodeMap
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import marker, marker_pattern
-from qed.options import BOOL, OPTIONAL_STRING, VERSION, Option, one_of, read_options
+from qed.options import BOOL, OPTIONAL_STRING, VERSION, Kind, Option, one_of, read_options
 
 ESCAPE_MODES = ("verbatim", "commonmark")
+FIND_RULES = ("pandoc", "auto-render")  # qed's own rule; KaTeX auto-render's over Goldmark's HTML
+THEMES = ("loveit", "doit", "fixit")  # the Hugo themes whose math qed reproduces
 # Environments KaTeX understands that may stand on their own, without `$$` around them.
 ENVIRONMENTS = ("equation", "equation*", "align", "align*", "alignat", "alignat*", "gather", "gather*",
                 "multline", "multline*", "CD")
@@ -74,10 +77,33 @@ class MathSettings:
     errors: str = "error"  # "warn": a TeX error is a warning and the formula shows as red source
     katex_strict: str = "warn"  # KaTeX's own `strict` (LaTeX-compatibility complaints)
     project_root: str | None = None  # relative `katex.dist` paths are resolved against it
+    find: str = "pandoc"  # how formulas are found: FIND_RULES
+    delimiters: tuple[Delimiter, ...] = LOVEIT_DELIMITERS  # auto-render's, for find "auto-render"
+    passthrough: tuple[Delimiter, ...] = ()  # Goldmark's passthrough delimiters (block ones first)
+    passthrough_escapes: str = "verbatim"  # passthrough keeps TeX as written unless math.escapes says
+    theme: str = ""  # the Hugo theme whose math this site follows (THEMES), if any
+    mhchem: bool = False  # KaTeX's mhchem extension (\ce, \pu) loaded
+    error_style: str = "qed"  # a formula KaTeX cannot typeset: "qed" red source, "text" as auto-render
+    # leaves it (plain text), "katex" as KaTeX's throwOnError: false draws it (FixIt's server side)
+    error_color: str = "#cc0000"
 
     @property
     def macro_dict(self) -> dict[str, str]:
         return dict(self.macros)
+
+    @property
+    def rule(self) -> str:
+        """Which rule finds formulas, in words, for the build summary."""
+        if self.find == "pandoc":
+            return f"found by pandoc's rule, {self.escapes} escapes"
+        who = _THEME_NAMES.get(self.theme, "KaTeX auto-render")
+        parts = [f"found as {who} does"]
+        if self.delimiters:
+            lefts = dict.fromkeys("\\begin{…}" if d.left.startswith("\\begin{") else d.left for d in self.delimiters)
+            parts.append(f"auto-render {' '.join(lefts)} ({self.escapes} escapes)")
+        if self.passthrough:
+            parts.append(f"passthrough {' '.join(d.left for d in self.passthrough)} ({self.passthrough_escapes})")
+        return ", ".join(parts)
 
 
 @dataclass
@@ -90,6 +116,7 @@ class Formula:
     source: str  # as written, delimiters included (for messages and client-side rendering)
     labels: list[str] = field(default_factory=list)
     render_tex: str | None = None  # tex with labels turned into \tag{n}; set by numbering
+    shown: str | None = None  # what the page shows if KaTeX fails, under auto-render (else source)
 
     @property
     def defines_macros(self) -> bool:
@@ -177,18 +204,40 @@ class MathCollector:
         """`text` with each formula replaced by `marker("math", index)`; `\\eqref` by a ref marker."""
         if not self.settings.enabled or not text:
             return text
+        if self.settings.find == "auto-render":
+            return self._protect_as_theme(text, origin, escapes)
         return _Scanner(self, text, origin, escapes or self.settings.escapes).run()
 
+    def _protect_as_theme(self, text: str, origin: Location, escapes: str | None) -> str:
+        """Formulas found as the theme finds them (`qed.autorender`); `escapes="verbatim"`
+        is HTML taken as written (LoveIt's `raw`), searched by auto-render alone."""
+        settings = self.settings
+        html_only = escapes == "verbatim"
+        found = find_math(text, settings.delimiters, () if html_only else settings.passthrough,
+                          unescape=not html_only and settings.escapes == "commonmark",
+                          passthrough_unescape=settings.passthrough_escapes == "commonmark", html_only=html_only)
+        if not found:
+            return text
+        out, copied = [], 0
+        lines = _LineMap(text, origin)
+        for formula in found:
+            out.append(text[copied:formula.start])
+            out.append(self.add(formula.tex, formula.display, lines.location(formula.start),
+                                text[formula.start:formula.end], check_escapes=False, shown=formula.shown))
+            copied = formula.end
+        out.append(text[copied:])
+        return "".join(out)
+
     def add(self, tex: str, display: bool, location: Location, source: str, label: str | None = None,
-            *, escapes: str = "verbatim") -> str:
+            *, escapes: str = "verbatim", check_escapes: bool = True, shown: str | None = None) -> str:
         """Record one formula found by a scanner; returns its marker."""
         if escapes == "commonmark":
             tex = commonmark_unescape(tex)
-        elif not display and _DOUBLE_ESCAPE_RE.search(tex):
+        elif check_escapes and not display and _DOUBLE_ESCAPE_RE.search(tex):
             self.diagnostics.warning(
                 f"math looks double-escaped for Hugo/LoveIt ({_DOUBLE_ESCAPE_RE.search(tex).group(0)!r} in "
                 f"{_clip(source)}); write single backslashes, or set `math: {{escapes: commonmark}}`", location)
-        formula = Formula(tex, display, location, source)
+        formula = Formula(tex, display, location, source, shown=shown)
         labels = [m.group(1) for m in _LABEL_RE.finditer(tex)] + ([label] if label else [])
         for name in labels:
             if not _ID_RE.match(name):
@@ -246,6 +295,20 @@ class MathCollector:
     def macros(self) -> dict[str, str]:
         """Site macros overridden by the page's: what every formula of the page starts with."""
         return {**self.settings.macro_dict, **self.page_macros}
+
+
+class _LineMap:
+    """Offsets of one text as `Location`s in its file (`origin` = its first character)."""
+
+    def __init__(self, text: str, origin: Location):
+        self.origin = origin
+        self._line_starts = [0] + [m.end() for m in _NEWLINE_RE.finditer(text)]
+
+    def location(self, offset: int) -> Location:
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        if line == 0:
+            return Location(self.origin.path, self.origin.line, max(self.origin.col, 1) + offset)
+        return Location(self.origin.path, self.origin.line + line, offset - self._line_starts[line] + 1)
 
 
 class _Scanner:
@@ -569,37 +632,151 @@ def _tex_text(text: str) -> str:
 def math_settings_from_config(section: Any, diagnostics: Diagnostics, location: Location | None = None,
                               *, escapes: str | None = None) -> MathSettings:
     """Validate the config's `math:` section. `escapes` is `markup.math.escapes` (Hugo-style
-    placement); `math.escapes` wins over it. A `SiteConfig` may be passed instead of a dict."""
+    placement); `math.escapes` wins over it. A `SiteConfig` may be passed instead of a dict:
+    then a site made for LoveIt, DoIt or FixIt (its `theme`), or with Goldmark's passthrough
+    enabled, starts from what the theme does (`hugo_defaults`) and `math:` overrides that."""
     project_root = None
+    settings = MathSettings()
     if not isinstance(section, dict) and hasattr(section, "section"):
         config = section
         markup = config.section("markup") or {}
-        markup_math = markup.get("math") if isinstance(markup.get("math"), dict) else {}
-        escapes = escapes or markup_math.get("escapes")
+        markup_math = _lower(markup).get("math")
+        escapes = escapes or (_lower(markup_math).get("escapes") if isinstance(markup_math, dict) else None)
         location = location or _config_location(config)
         project_root = str(getattr(config, "root", "") or "") or None
+        settings = hugo_defaults(config, diagnostics)
         section = config.section("math") or {}
     section = section if isinstance(section, dict) else {}
-    settings = MathSettings(project_root=project_root)
+    settings = replace(settings, project_root=project_root)
     if escapes is not None:
         settings = _with_escapes(settings, escapes, diagnostics, location, "markup.math.escapes")
-    return _apply_section(settings, section, diagnostics, location, "math")
+    settings = _apply_section(settings, section, diagnostics, location, "math")
+    written = {str(key).lower() for key in section}
+    explicit_escapes = escapes is not None or "escapes" in written
+    if explicit_escapes:
+        settings = replace(settings, passthrough_escapes=settings.escapes)
+        if settings.escapes == "commonmark" and "find" not in written:  # a ported site's posts
+            settings = replace(settings, find="auto-render")
+    return settings
 
 
-def _config_location(config: Any) -> Location | None:
+_THEME_NAMES = {"loveit": "LoveIt", "doit": "DoIt", "fixit": "FixIt"}
+
+
+def theme_family(theme: Any) -> str:
+    """"loveit", "doit" or "fixit" when the config's `theme` (a name, a module path or a
+    list of them) is one of those themes or a copy of one; "" otherwise."""
+    names = theme if isinstance(theme, list) else [theme]
+    for name in names:
+        last = str(name or "").lower().rstrip("/").rsplit("/", 1)[-1]
+        for family in THEMES:
+            if family in last:
+                return family
+    return ""
+
+
+def hugo_defaults(config: Any, diagnostics: Diagnostics) -> MathSettings:
+    """What Hugo and the site's theme do with math, as qed settings: Goldmark's passthrough
+    delimiters (verbatim), the theme's auto-render delimiters over Goldmark's escaped text,
+    its macros and mhchem, and a formula KaTeX cannot typeset shown as the theme shows it
+    (a warning, not an error). A site with neither theme nor passthrough gets qed's own."""
+    raw = getattr(config, "raw", {}) or {}
+    theme = theme_family(raw.get("theme"))
+    passthrough = goldmark_passthrough(config, diagnostics)
+    if not theme and not passthrough:
+        return MathSettings()
+    params = _lower(getattr(config, "params", {}) or {})
+    math = {**_lower(params.get("math")), **_lower(_lower(params.get("page")).get("math"))}
+    katex = _lower(math.get("katex"))
+    server_side = theme == "fixit" and ("type" in math or "katex" in math)  # FixIt 0.4+: passthrough + ToMath
+    if theme == "doit":
+        delimiters = _custom_delimiters(DOIT_DELIMITERS, math, replace_defaults=True)
+    elif server_side:
+        delimiters = ()
+        if not passthrough:
+            diagnostics.warning("FixIt typesets math only through Goldmark's passthrough, which this config does not "
+                                "enable (markup.goldmark.extensions.passthrough): no formulas are found, as in Hugo",
+                                _config_location(config, "params"))
+    else:
+        delimiters = _custom_delimiters(LOVEIT_DELIMITERS, math, replace_defaults=False)
+    macros = {**_macros(math.get("macros") or {}, "params.math.macros", diagnostics, None),
+              **_macros(katex.get("macros") or {}, "params.math.katex.macros", diagnostics, None)}
+    settings = MathSettings(find="auto-render", escapes="commonmark", delimiters=delimiters,
+                            passthrough=passthrough, theme=theme, macros=tuple(sorted(macros.items())))
+    if not theme:
+        return settings
+    throw = katex.get("throwonerror", katex.get("throw_on_error", False))
+    color = katex.get("errorcolor", katex.get("error_color", "#ff4949"))
+    return replace(settings, mhchem=math.get("mhchem", True) is not False, errors="error" if throw is True else "warn",
+                   error_style="katex" if server_side else "text", error_color=str(color),
+                   katex_strict="warn" if server_side else "ignore")
+
+
+def _custom_delimiters(defaults: tuple[Delimiter, ...], math: dict[str, Any], *,
+                       replace_defaults: bool) -> tuple[Delimiter, ...]:
+    """The theme's list with `blockLeftDelimiter`... from its params: DoIt's pair replaces
+    the defaults of its kind; LoveIt's and FixIt's is added after them (and their inline
+    pair is built from `inlineRightDelimiter` twice, a bug of the theme kept here)."""
+    blocks = [d for d in defaults if d.display]
+    inlines = [d for d in defaults if not d.display]
+    block = (math.get("blockleftdelimiter"), math.get("blockrightdelimiter"))
+    inline = (math.get("inlineleftdelimiter"), math.get("inlinerightdelimiter"))
+    if all(isinstance(x, str) and x for x in block):
+        custom = Delimiter(block[0], block[1], True)
+        blocks = [custom] if replace_defaults else [*blocks, custom]
+    if all(isinstance(x, str) and x for x in inline):
+        custom = Delimiter(inline[0] if replace_defaults else inline[1], inline[1], False)
+        inlines = [custom] if replace_defaults else [*inlines, custom]
+    return (*blocks, *inlines)
+
+
+def goldmark_passthrough(config: Any, diagnostics: Diagnostics) -> tuple[Delimiter, ...]:
+    """`markup.goldmark.extensions.passthrough` when enabled: its block delimiters, then its
+    inline ones (the order Goldmark tries them in); a malformed pair is an error."""
+    markup = _lower(config.section("markup") if hasattr(config, "section") else {})
+    extension = _lower(_lower(_lower(markup.get("goldmark")).get("extensions")).get("passthrough"))
+    if extension.get("enable") is not True:
+        return ()
+    where = _config_location(config, "markup")
+    lists = _lower(extension.get("delimiters"))
+    found: list[Delimiter] = []
+    for kind, display in (("block", True), ("inline", False)):
+        pairs = lists.get(kind) or []
+        for pair in pairs if isinstance(pairs, list) else [pairs]:
+            if (not isinstance(pair, list) or len(pair) != 2
+                    or not all(isinstance(x, str) and x for x in pair)):
+                diagnostics.error(f"markup.goldmark.extensions.passthrough.delimiters.{kind}: each entry must be "
+                                  f"a pair of delimiters such as ['\\[', '\\]'], not {pair!r}", where)
+                continue
+            found.append(Delimiter(pair[0], pair[1], display))
+    return tuple(found)
+
+
+def _lower(value: Any) -> dict[str, Any]:
+    """A mapping with its keys lowercased (Hugo's keys are case-insensitive); {} for anything else."""
+    return {str(key).lower(): item for key, item in value.items()} if isinstance(value, dict) else {}
+
+
+def _config_location(config: Any, key: str = "math") -> Location | None:
     try:
-        return config.location("math")
+        return config.location(key)
     except Exception:  # a config without locations is fine: messages then name no line
         return None
 
 
 ESCAPES = one_of(*ESCAPE_MODES)  # `math.escapes` and Hugo's placement, `markup.math.escapes`
+ERRORS = Kind(lambda v: v in ("error", "warn", "warning"), "one of error, warning")
 MATH_OPTIONS = (
     Option("enable", "enabled", BOOL, True, "find and typeset math at all", aliases=("enabled",)),
     Option("escapes", "escapes", ESCAPES, "verbatim",
            "verbatim: TeX as written; commonmark: backslashes as Hugo + Goldmark ate them"),
+    Option("find", "find", one_of(*FIND_RULES), "pandoc",
+           "pandoc: qed's rule; auto-render: as LoveIt, DoIt and FixIt find math (their sites' default)"),
     Option("strict", "strict", BOOL, False, "no KaTeX at build time is an error, not a warning"),
-    Option("errors", "errors", one_of("error", "warn"), "error", "a TeX error fails the build, or only warns"),
+    Option("errors", "errors", ERRORS, "error",
+           "error: a TeX error fails the build; warning: it is reported and the formula shows as the theme "
+           "shows it (the default for LoveIt, DoIt and FixIt sites)"),
+    Option("mhchem", "mhchem", BOOL, False, "load KaTeX's mhchem extension (\\ce, \\pu); the themes' default is on"),
 )
 KATEX_OPTIONS = (
     Option("dist", "katex_dist", OPTIONAL_STRING, None, "a KaTeX dist folder to use instead of looking"),
@@ -613,9 +790,9 @@ KATEX_OPTIONS = (
 def _apply_section(settings: MathSettings, section: dict, diagnostics: Diagnostics, location: Location | None,
                    where: str) -> MathSettings:
     """`settings` overridden by what `section` sets (site config, or a page's front matter)."""
-    current = {field: getattr(settings, field) for field in ("enabled", "escapes", "strict", "errors")}
-    settings = replace(settings, **read_options(section, MATH_OPTIONS, where, diagnostics, location, current,
-                                                handled=("macros", "katex")))
+    current = {option.field: getattr(settings, option.field) for option in MATH_OPTIONS}
+    values = read_options(section, MATH_OPTIONS, where, diagnostics, location, current, handled=("macros", "katex"))
+    settings = replace(settings, **{**values, "errors": "warn" if values["errors"] == "warning" else values["errors"]})
     if "macros" in section:
         merged = {**settings.macro_dict, **_macros(section["macros"], f"{where}.macros", diagnostics, location)}
         settings = replace(settings, macros=tuple(sorted(merged.items())))
@@ -664,7 +841,11 @@ def _macros(value: Any, where: str, diagnostics: Diagnostics, location: Location
 
 def page_settings(settings: MathSettings, page_math: Any, diagnostics: Diagnostics,
                   location: Location | None = None) -> tuple[MathSettings, dict[str, str]]:
-    """A page's settings and macros from its front matter `math:` (true, false or a mapping)."""
+    """A page's settings and macros from its front matter `math:` (true, false or a mapping).
+
+    As in the themes, a page may set its own delimiters (`blockLeftDelimiter`...) and, as
+    FixIt allows, its own `katex.macros`; `escapes: commonmark` on one page of a qed site
+    (a ported post) also finds its math as the themes do, unless it says `find:`."""
     if page_math is None or page_math is True:
         return settings, {}
     if page_math is False:
@@ -672,19 +853,29 @@ def page_settings(settings: MathSettings, page_math: Any, diagnostics: Diagnosti
     if not isinstance(page_math, dict):
         diagnostics.error(f"front matter 'math' must be true, false or a mapping, not {page_math!r}", location)
         return settings, {}
-    page_only = {k: v for k, v in page_math.items() if k in ("enable", "enabled", "escapes")}
-    unknown = set(page_math) - {"enable", "enabled", "escapes", "macros"}
+    page_only = {k: v for k, v in page_math.items() if k in ("enable", "enabled", "escapes", "find")}
+    unknown = set(page_math) - {"enable", "enabled", "escapes", "find", "macros", "katex"}
     for key in sorted(unknown):
         if key not in _LOVEIT_PAGE_KEYS:
             diagnostics.warning(f"unknown key 'math.{key}' in front matter", location)
     page = _apply_section(settings, page_only, diagnostics, location, "math")
+    if page_math.get("escapes") == "commonmark" and "find" not in page_math:
+        page = replace(page, find="auto-render", passthrough_escapes="commonmark")
+    lowered = _lower(page_math)
+    if page.theme and any(key in lowered for key in _DELIMITER_KEYS):
+        defaults = DOIT_DELIMITERS if page.theme == "doit" else LOVEIT_DELIMITERS
+        page = replace(page, delimiters=_custom_delimiters(defaults, lowered, replace_defaults=page.theme == "doit"))
     macros = _macros(page_math["macros"], "math.macros", diagnostics, location) if "macros" in page_math else {}
+    katex = _lower(page_math.get("katex"))
+    if "macros" in katex:
+        macros.update(_macros(katex["macros"], "math.katex.macros", diagnostics, location))
     return page, macros
 
 
-# LoveIt's per-page math keys: accepted and ignored (delimiters are fixed, copy-tex is always on).
+# LoveIt's per-page math keys: accepted; the delimiters count on a LoveIt/DoIt/FixIt site.
 _LOVEIT_PAGE_KEYS = {"copyTex", "mhchem", "inlineLeftDelimiter", "inlineRightDelimiter", "blockLeftDelimiter",
-                     "blockRightDelimiter"}
+                     "blockRightDelimiter", "type"}
+_DELIMITER_KEYS = ("inlineleftdelimiter", "inlinerightdelimiter", "blockleftdelimiter", "blockrightdelimiter")
 
 
 # -- HTML without KaTeX ------------------------------------------------------------------

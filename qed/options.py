@@ -33,6 +33,8 @@ MAPPING = Kind(lambda v: isinstance(v, dict), "a mapping")
 NAME_MAP = Kind(lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
                 "a mapping of names to text (each value a string)")
 STRING_OR_MAPPING = Kind(lambda v: isinstance(v, (str, dict)), "a string or a mapping")
+STRINGS = Kind(lambda v: isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)),
+               "a name or a list of names")
 OPTIONAL_STRING = Kind(lambda v: v is None or isinstance(v, str), "a string")
 VERSION = Kind(lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool), "a version such as '0.16.21'")
 URL_SEGMENT = Kind(lambda v: isinstance(v, str) and bool(v.strip("/")) and "/" not in v.strip("/"),

@@ -65,6 +65,8 @@ class BuildResult:
     files: int = 0
     formulas: int = 0
     formulas_rendered: int = 0
+    formulas_failed: int = 0  # KaTeX could not typeset them (warnings under math.errors: warning)
+    math_rule: str = ""  # how formulas were found (`MathSettings.rule`)
     claims: int = 0
     claims_run: int = 0
     seconds: float = 0.0
@@ -161,7 +163,8 @@ def _give_pages_their_text(site: Site, bodies: list[RenderedBody], math_html: li
 def _result(site: Site, math_stats: MathStats, report: VerificationReport | None,
             diagnostics: Diagnostics) -> BuildResult:
     result = BuildResult(warnings=diagnostics.warnings, pages=len(site.all_pages), formulas=math_stats.total,
-                         formulas_rendered=math_stats.rendered, left_out=site.left_out.describe())
+                         formulas_rendered=math_stats.rendered, formulas_failed=math_stats.failed,
+                         math_rule=math_stats.rule, left_out=site.left_out.describe())
     if report is not None:
         result.claims, result.claims_run = len(report.claims), report.ran
         result.verification_summary = report.terminal_summary()

@@ -33,6 +33,9 @@ class ProgressLine:
         parts = [f"{result.pages} pages"]
         if result.formulas:
             parts.append(f"{result.formulas} formulas ({result.formulas_rendered} typeset now)")
+        failed = getattr(result, "formulas_failed", 0)
+        if failed:
+            parts.append(f"{failed} formula{'s' if failed != 1 else ''} could not be typeset")
         if result.claims:
             parts.append(f"{result.claims} claims ({result.claims_run} run)")
         verb = "built" if result.destination else "checked"
@@ -40,6 +43,8 @@ class ProgressLine:
         line = f"{verb} {', '.join(parts)}{where} in {result.seconds:.2f} s"
         if result.left_out:
             line += f"; {result.left_out}"
+        if result.formulas and getattr(result, "math_rule", ""):
+            line += f"\nmath: {result.math_rule}"
         if result.verification_summary:
             line += f"\n{result.verification_summary}"
         return line

@@ -43,11 +43,11 @@ def test_keys_match_case_insensitively_as_in_hugo(tmp_path):
 
 
 def test_unknown_key_is_a_warning_naming_file_line_and_key(tmp_path):
-    _, diagnostics = load(tmp_path, {"config.yaml": "title: T\ncolour: red\ntheme: LoveIt\n"})
+    _, diagnostics = load(tmp_path, {"config.yaml": "title: T\ncolour: red\nenableEmoji: true\n"})
     assert not diagnostics.errors
     assert [str(w) for w in diagnostics.warnings] == [
         "config.yaml:2: unknown setting 'colour'; ignored",
-        "config.yaml:3: Hugo setting 'theme' has no effect in qed; ignored",
+        "config.yaml:3: Hugo setting 'enableEmoji' has no effect in qed; ignored",
     ]
 
 

@@ -182,11 +182,13 @@ def test_aligned_rows_are_numbered_without_css_counters(tmp_path):
     assert 'class="eqn-num"' not in html and "\\tag{2}" in html and render.diagnostics.errors == []
 
 
-def test_seed_post_renders_without_errors(tmp_path):
-    """The real LoveIt post: commonmark escapes outside `raw`, verbatim inside; \\R \\N from the site."""
+@pytest.mark.parametrize("find", ["pandoc", "auto-render"])
+def test_seed_post_renders_without_errors(tmp_path, find):
+    """The real LoveIt post: commonmark escapes outside `raw`, verbatim inside; \\R \\N from the
+    site; found by qed's rule and as LoveIt's auto-render finds it (compatibility mode)."""
     text = (FIXTURES / "backpropagation-loveit.md").read_text(encoding="utf-8")
     source = SourceText("backpropagation.md", text)
-    settings = MathSettings(escapes="commonmark", macros=SITE_MACROS)
+    settings = MathSettings(escapes="commonmark", find=find, macros=SITE_MACROS)
     collector = MathCollector(source, settings, True, Diagnostics())
     position = 0
     for raw in re.finditer(r"\{\{< raw >\}\}(.*?)\{\{< /raw >\}\}", text, re.S):
@@ -333,3 +335,76 @@ def test_punctuation_after_inline_math_stays_on_its_line(tmp_path):
     assert not third.find_all("span", "math-nobreak") and third not in [t.children[0] for t in tails]
     assert second in [t.children[0] for t in tails] and fourth in [t.children[0] for t in tails]
     assert "y." in tree.text().replace(" ", "") and "i-th" in tree.text().replace(" ", "")
+
+
+# -- Hugo themes: mhchem, broken formulas shown as the theme shows them ----------------------------
+
+AUTORENDER = FIXTURES / "autorender"
+
+
+def _dists() -> list:
+    from qed.katex import user_cache_dir
+    from qed.math import PINNED_KATEX_VERSION
+
+    found = [dist_at(DEBIAN_DIST, "debian"), dist_at(user_cache_dir() / PINNED_KATEX_VERSION, "cache")]
+    return [pytest.param(d, id=d.origin) for d in found if d is not None]
+
+
+@pytest.mark.parametrize("dist", _dists())
+def test_mhchem_is_loaded_when_the_theme_enables_it(tmp_path, dist):
+    """`\\ce` and `\\pu` typeset with Debian's KaTeX and with the pinned release (both ship mhchem)."""
+    text = (AUTORENDER / "chemistry.md").read_text(encoding="utf-8")
+    settings = MathSettings(find="auto-render", escapes="commonmark", mhchem=True, theme="loveit")
+    collector, protected = page(text, settings)
+    render = renderer(tmp_path, settings, dist=dist)
+    typeset = render.typeset_page(collector.record())
+    assert render.diagnostics.errors == [] and render.diagnostics.warnings == [] and render.stats.failed == 0
+    tree = rendered(typeset, protected)
+    assert [m.text() for m in tree.find_all("annotation")] == ["\\ce{CO2 + C -> 2 CO}", "\\pu{123 kJ/mol}"]
+    assert "CO" in "".join(m.text() for m in tree.find_all("mi"))
+    without = renderer(tmp_path / "plain", MathSettings(find="auto-render", escapes="commonmark"), dist=dist)
+    without.typeset_page(page(text, MathSettings(find="auto-render", escapes="commonmark"))[0].record())
+    assert without.stats.failed == 2  # qed's own sites do not load it unless math.mhchem says so
+
+
+def _typo_page(tmp_path: Path, settings: MathSettings):
+    text = (AUTORENDER / "typo.md").read_text(encoding="utf-8")
+    collector = MathCollector(SourceText("typo.md", text), settings, None, Diagnostics())
+    protected = collector.protect(text, Location("typo.md", 1, 1))
+    render = renderer(tmp_path, settings)
+    return render, rendered(render.typeset_page(collector.record()), protected)
+
+
+def test_a_typo_under_loveit_stays_as_text_as_auto_render_leaves_it(tmp_path):
+    settings = MathSettings(find="auto-render", escapes="commonmark", theme="loveit", errors="warn",
+                            error_style="text")
+    render, tree = _typo_page(tmp_path, settings)
+    assert render.diagnostics.errors == [] and render.stats.failed == 2
+    assert [str(w.location) for w in render.diagnostics.warnings] == ["typo.md:5:1", "typo.md:5:19"]
+    assert tree.find_all(class_="katex-error") == [] and len(tree.find_all(class_="katex")) == 2
+    assert "$\\nrom{x}$ and $$a^^b$$" in tree.text()
+
+
+def test_a_typo_under_fixit_is_drawn_as_katex_draws_errors(tmp_path):
+    settings = MathSettings(find="auto-render", escapes="commonmark", theme="fixit", errors="warn",
+                            error_style="katex", error_color="#ff4949")
+    _, tree = _typo_page(tmp_path, settings)
+    errors = tree.find_all("span", class_="katex-error")
+    assert [e.text() for e in errors] == ["\\nrom{x}", "a^^b"]
+    assert all(e.attrs["style"] == "color:#ff4949" and e.attrs["title"].startswith("ParseError") for e in errors)
+
+
+def test_a_theme_site_builds_despite_typos_and_counts_them(make_site):
+    """The site as a LoveIt user brings it: a warning per typo at file:line:col, the count
+    in the summary with the rule in force; `math.errors: error` makes a typo fatal again."""
+    from tests.conftest import build, run_qed
+
+    post = (AUTORENDER / "typo.md").read_text(encoding="utf-8")
+    site = make_site({"hugo.toml": 'theme = "LoveIt"\n', "content/posts/typo.md": post})
+    result = build(site)
+    assert "warning: content/posts/typo.md:5:1: TeX error" in result.stderr
+    assert "warning: content/posts/typo.md:5:19: TeX error" in result.stderr
+    assert "2 formulas could not be typeset" in result.stderr and "math: found as LoveIt does" in result.stderr
+    (site / "hugo.toml").write_text('theme = "LoveIt"\n[math]\nerrors = "error"\n', encoding="utf-8")
+    failed = run_qed(site)
+    assert failed.returncode == 1 and "content/posts/typo.md:5:1: TeX error" in failed.stderr

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
+from qed.autorender import DOIT_DELIMITERS, LOVEIT_DELIMITERS, Delimiter
+from qed.config import load_config
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import escape_text, find_markers, marker, resolve_markers
 from qed.math import (
@@ -16,6 +20,8 @@ from qed.math import (
     page_settings,
 )
 from tests.fuzz import cases, fixture_texts
+
+CONFIGS = Path(__file__).resolve().parent / "fixtures" / "math" / "configs"
 
 
 def collect(text: str, *, escapes: str = "verbatim", page_math=None, **settings) -> tuple[MathCollector, str]:
@@ -170,7 +176,8 @@ def test_settings_from_config_validates():
     assert (settings.escapes, settings.macro_dict, settings.katex_dist, settings.self_host, settings.strict) == \
         ("commonmark", {"\\R": "\\mathbb{R}"}, "/x", True, True)
     assert [str(w) for w in diagnostics.warnings] == [
-        "config.yaml:3: unknown setting 'math.bogus'; ignored (known: enable, errors, escapes, katex, macros, strict)"]
+        "config.yaml:3: unknown setting 'math.bogus'; ignored "
+        "(known: enable, errors, escapes, find, katex, macros, mhchem, strict)"]
     bad = Diagnostics()
     wrong = {"escapes": "loveit", "enabled": "no", "katex": {"strict": "x", "version": 16}}
     math_settings_from_config(wrong, bad, None)
@@ -261,8 +268,8 @@ def test_fuzzed_text_loses_nothing_and_every_formula_is_located():
     and message points inside the text."""
     for number, text in enumerate(cases(fixture_texts("math/backpropagation-loveit.md"), 400)):
         text = escape_text(text)
-        for escapes in ("verbatim", "commonmark"):
-            collector, protected = collect(text, escapes=escapes)
+        for escapes, find in (("verbatim", "pandoc"), ("commonmark", "pandoc"), ("commonmark", "auto-render")):
+            collector, protected = collect(text, escapes=escapes, find=find)
             assert _normal_refs(_source_back(protected, collector)) == _normal_refs(text), (number, escapes)
             lines = text.count("\n") + 1
             for where in [f.location for f in collector.formulas] + [e.location for e in collector.diagnostics.errors]:
@@ -271,3 +278,95 @@ def test_fuzzed_text_loses_nothing_and_every_formula_is_located():
 
 def _normal_refs(text: str) -> str:
     return re.sub(r"\\(?:eq)?ref\{", r"\\eqref{", text)
+
+
+# -- Hugo sites: the rule, the escaping, the delimiters, macros and errors from the config ----------
+
+def site_settings(tmp_path: Path, name: str | None, text: str = "") -> tuple[MathSettings, Diagnostics]:
+    """The math settings of a site whose hugo.toml is fixture `name` (or `text`)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    if name:
+        shutil.copyfile(CONFIGS / name, tmp_path / "hugo.toml")
+    else:
+        (tmp_path / "hugo.toml").write_text(text, encoding="utf-8")
+    diagnostics = Diagnostics()
+    return math_settings_from_config(load_config(tmp_path, diagnostics), diagnostics), diagnostics
+
+
+def test_a_new_site_keeps_qeds_rule_and_fatal_errors(tmp_path):
+    settings, _ = site_settings(tmp_path, None, 'title = "notes"\n')
+    assert (settings.find, settings.escapes, settings.errors, settings.mhchem, settings.theme) == \
+        ("pandoc", "verbatim", "error", False, "")
+    assert "pandoc" in settings.rule
+
+
+def test_a_loveit_site_finds_math_as_loveit_with_its_delimiters(tmp_path):
+    """No passthrough: Goldmark's escapes, LoveIt's list with its custom pairs added (the
+    inline one built from inlineRightDelimiter twice, as LoveIt does), mhchem, lenient errors."""
+    settings, diagnostics = site_settings(tmp_path, "loveit.toml")
+    assert not diagnostics.errors and not diagnostics.warnings
+    assert (settings.find, settings.escapes, settings.passthrough, settings.theme) == \
+        ("auto-render", "commonmark", (), "loveit")
+    assert settings.delimiters == (*LOVEIT_DELIMITERS[:-2], Delimiter("@@", "@@", True), *LOVEIT_DELIMITERS[-2:],
+                                   Delimiter("%)", "%)", False))
+    assert (settings.errors, settings.error_style, settings.mhchem, settings.katex_strict) == \
+        ("warn", "text", True, "ignore")
+    assert "LoveIt" in settings.rule
+
+
+def test_doit_passes_only_the_listed_delimiters_through(tmp_path):
+    """DoIt's example: \\[ and \\( verbatim through passthrough, its custom pairs replacing
+    the defaults of auto-render; anything else would get Goldmark's escapes."""
+    settings, _ = site_settings(tmp_path, "doit.toml")
+    assert settings.passthrough == (Delimiter("\\[", "\\]", True), Delimiter("\\(", "\\)", False))
+    assert settings.delimiters == (Delimiter("\\[", "\\]", True), Delimiter("\\(", "\\)", False))
+    assert (settings.escapes, settings.passthrough_escapes, settings.mhchem) == ("commonmark", "verbatim", False)
+    collector = MathCollector(SourceText("p.md", ""), settings, None, Diagnostics())
+    collector.protect("\\( a \\\\ b \\) and \\[ c \\_d \\]", Location("p.md", 1, 1))
+    assert [f.tex for f in collector.formulas] == [" a \\\\ b ", " c \\_d "]
+
+
+def test_fixit_renders_on_the_server_through_passthrough_only(tmp_path):
+    settings, _ = site_settings(tmp_path, "fixit.toml")
+    assert (settings.theme, settings.delimiters, len(settings.passthrough)) == ("fixit", (), 4)
+    assert (settings.error_style, settings.error_color, settings.errors) == ("katex", "#ff4949", "warn")
+    assert settings.macro_dict == {"\\f": "#1f(#2)"}
+
+
+def test_math_settings_override_what_the_theme_does(tmp_path):
+    settings, diagnostics = site_settings(tmp_path, "overrides.toml")
+    assert not diagnostics.errors
+    assert (settings.find, settings.escapes, settings.errors, settings.mhchem) == ("pandoc", "verbatim", "error", False)
+
+
+def test_errors_warning_is_the_lenient_mode_for_any_site(tmp_path):
+    settings, diagnostics = site_settings(tmp_path, None, '[math]\nerrors = "warning"\n')
+    assert settings.errors == "warn" and not diagnostics.errors
+
+
+def test_passthrough_on_a_site_without_theme_is_found_as_hugo_does(tmp_path):
+    settings, _ = site_settings(tmp_path, None, "[markup.goldmark.extensions.passthrough]\nenable = true\n"
+                                "[markup.goldmark.extensions.passthrough.delimiters]\nblock = [['$$', '$$']]\n")
+    assert (settings.find, settings.passthrough, settings.errors) == \
+        ("auto-render", (Delimiter("$$", "$$", True),), "error")
+
+
+def test_a_malformed_passthrough_pair_is_an_error_naming_the_key(tmp_path):
+    _, diagnostics = site_settings(tmp_path, None, "[markup.goldmark.extensions.passthrough]\nenable = true\n"
+                                   "[markup.goldmark.extensions.passthrough.delimiters]\ninline = [['$']]\n")
+    assert [e.message.split(":")[0] for e in diagnostics.errors] == [
+        "markup.goldmark.extensions.passthrough.delimiters.inline"]
+
+
+def test_theme_macros_and_page_macros_and_delimiters(tmp_path):
+    settings, _ = site_settings(tmp_path, None, 'theme = "DoIt"\n[params.math.macros]\n"\\\\R" = "\\\\mathbb{R}"\n')
+    assert settings.macro_dict == {"\\R": "\\mathbb{R}"} and settings.delimiters == DOIT_DELIMITERS
+    page, macros = page_settings(settings, {"inlineLeftDelimiter": "%%", "inlineRightDelimiter": "%%",
+                                            "katex": {"macros": {"\\f": "#1f(#2)"}}}, Diagnostics())
+    assert page.delimiters == (*DOIT_DELIMITERS[:2], Delimiter("%%", "%%", False)) and macros == {"\\f": "#1f(#2)"}
+
+
+def test_commonmark_escapes_on_one_post_find_its_math_as_the_themes_do():
+    settings, _ = page_settings(MathSettings(), {"escapes": "commonmark"}, Diagnostics())
+    assert (settings.find, settings.escapes) == ("auto-render", "commonmark")
+    assert texes("a $ x $ b", escapes="commonmark", find="auto-render") == [(" x ", False)]
