@@ -1,14 +1,19 @@
-"""The Python behind two built-in shortcodes that Jinja cannot do alone: `highlight` and `style`.
+"""The Python behind built-in shortcodes that Jinja cannot do alone: `highlight`, `style`,
+proofs' run-in heads, the embed policy (`params.embeds`) and chart/tree data in a body.
 
-Both are exposed to templates as filters (see `qed.shortcodes.template_filters`),
+All are exposed to templates as filters (see `qed.shortcodes.template_filters`),
 so the shortcodes themselves stay plain templates that a site can override.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
+import tomllib
+from typing import Any
 
+import yaml
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -147,3 +152,41 @@ def run_in(body: str, lead: str, tail: str) -> str:
     if _LAST_PARAGRAPH.search(body):
         return _LAST_PARAGRAPH.sub(lambda m: tail + m.group(0), body, count=1)
     return f"{body}\n<p class=\"qed-qed-line\">{tail}</p>"
+
+
+# ---------------------------------------------------------------- embeds and data
+
+
+def embeds_allowed(params: Any, service: str) -> bool:
+    """May a page load `service` (youtube, bilibili, music, echarts...) from the network?
+
+    Only when the site says so in `params.embeds`: `true` for every service, or a mapping
+    of service → true/false. Otherwise an embed is a link to the service and loads nothing.
+    """
+    setting = params.get("embeds") if isinstance(params, dict) else None
+    if isinstance(setting, dict):
+        return setting.get(service, setting.get("all", False)) is True
+    return setting is True
+
+
+def unmarshal(text: str) -> Any:
+    """Hugo's `transform.Unmarshal` on a shortcode body: JSON, else TOML, else YAML.
+
+    Raises ValueError naming what is wrong when the text is none of them.
+    """
+    text = text.strip()
+    if text.startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as problem:
+            raise ValueError(f"invalid JSON: {problem.msg} (line {problem.lineno})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        pass
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as problem:
+        mark = getattr(problem, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ValueError(f"neither JSON, TOML nor YAML{where}") from None
