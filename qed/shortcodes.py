@@ -28,7 +28,7 @@ from qed.body import BodyContext
 from qed.errors import Location
 from qed.markdown import mermaid_block
 from qed.markers import marker, unwrap_block_markers
-from qed.shortcodes_builtin import embeds_allowed, highlight_html, run_in, scope_css, unmarshal
+from qed.shortcodes_builtin import embeds_allowed, highlight_html, run_in, scope_css, sorted_by_text, unmarshal
 from qed.shortcodes_syntax import (
     Call,
     Node,
@@ -159,13 +159,13 @@ def template_filters() -> dict[str, Callable[..., Any]]:
     `mermaid` (a diagram's source as the theme draws it); `embeds_allowed` (may this
     service load from the network: `site.params|embeds_allowed("youtube")`); `unmarshal`
     (a body's JSON/TOML/YAML data; bad data is reported at the call and gives None);
-    `dedent` (Hugo's `.InnerDeindent`).
+    `dedent` (Hugo's `.InnerDeindent`); `sorted_by_text` (timeline events by timestamp).
     """
     return {"markdownify": _markdownify, "markdownify_inline": _markdownify_inline, "protect_math": _protect_math,
             "highlight": _highlight, "scope_css": _scope_css, "short_hash": _short_hash, "run_in": _run_in,
             "mermaid": lambda source: Markup(mermaid_block(str(source or ""))),
             "embeds_allowed": embeds_allowed, "unmarshal": _unmarshal,
-            "dedent": lambda text: textwrap.dedent(str(text or "")).strip("\n")}
+            "dedent": lambda text: textwrap.dedent(str(text or "")).strip("\n"), "sorted_by_text": sorted_by_text}
 
 
 def _origin(context: Any, text: str) -> Location:

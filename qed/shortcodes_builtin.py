@@ -170,23 +170,40 @@ def embeds_allowed(params: Any, service: str) -> bool:
 
 
 def unmarshal(text: str) -> Any:
-    """Hugo's `transform.Unmarshal` on a shortcode body: JSON, else TOML, else YAML.
+    """Hugo's `transform.Unmarshal` on a shortcode body, telling the format as Hugo does:
+    JSON when wrapped in {} or [] (TOML when `[table]`s are not JSON), else TOML when an `=`
+    comes before any `:`, else YAML.
 
-    Raises ValueError naming what is wrong when the text is none of them.
+    Raises ValueError naming what is wrong.
     """
     text = text.strip()
-    if text.startswith(("{", "[")):
+    if text[:1] + text[-1:] in ("{}", "[]"):
         try:
             return json.loads(text)
         except json.JSONDecodeError as problem:
-            raise ValueError(f"invalid JSON: {problem.msg} (line {problem.lineno})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        pass
+            json_problem = ValueError(f"invalid JSON: {problem.msg} (line {problem.lineno})")
+        if text[0] == "{":
+            raise json_problem
+        try:  # `[table]` ... `]`: TOML that happens to end with an array
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            raise json_problem from None
+    equals, colon = text.find("="), text.find(":")
+    if equals >= 0 and (colon < 0 or equals < colon):
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as problem:
+            raise ValueError(f"invalid TOML: {problem}") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as problem:
         mark = getattr(problem, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ValueError(f"neither JSON, TOML nor YAML{where}") from None
+        raise ValueError(f"invalid YAML{where}") from None
+
+
+def sorted_by_text(items: Any, key: str, reverse: bool = False) -> list[Any]:
+    """Mappings in `items` ordered by `item[key]` read as text (YAML may give a date or a
+    string for a timestamp; Hugo's `sort` orders them all the same)."""
+    rows = [item for item in items or [] if isinstance(item, dict)]
+    return sorted(rows, key=lambda item: str(item.get(key, "")), reverse=bool(reverse))

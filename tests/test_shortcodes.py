@@ -23,7 +23,7 @@ from qed.body import BodyContext
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import find_markers, resolve_markers, unwrap_block_markers
 from qed.shortcodes import expand_shortcodes
-from qed.shortcodes_builtin import scope_css
+from qed.shortcodes_builtin import scope_css, unmarshal
 from qed.shortcodes_syntax import typed_value, unescape_calls
 from qed.templates import install_template_functions
 from tests.conftest import build, page
@@ -858,3 +858,75 @@ def test_the_theme_documentation_fixture_loads_nothing_from_other_sites() -> Non
             assert element.attrs["preload"] == "none"
     assert all("http" not in script for script in result.ctx.scripts)
     assert len(tree.find_all(class_="embed-placeholder")) == 19
+
+
+def test_link_card_shows_title_address_and_icon() -> None:
+    card = rendered('{{< link "https://lruihao.cn/x" "Blog" "T" true "/icon.png" >}}')
+    assert card.attrs["class"] == "card-link" and card.attrs["rel"] == "noopener noreferrer"
+    assert [card.find(class_=c).text() for c in ("cl-title", "cl-url")] == ["Blog", "lruihao.cn/x"]
+    assert card.find("img", class_="cl-shortcut-image").attrs["src"] == "/icon.png"
+    assert rendered('{{< link href="https://a.org" noreferrer=false >}}').attrs["rel"] == "noopener"
+
+
+def test_timeline_lists_events_in_time_order() -> None:
+    body = ("{{< timeline reverse=true placement=top >}}\nevents:\n  - timestamp: 2024-07-19 20:30\n"
+            "    content: \"**Bold** event\"\n    type: primary\n  - timestamp: 2024-07-20\n    content: Second\n"
+            "    color: \"#0CBD87\"\n    placement: bottom\n  - timestamp: 2023-01-01\n    content: Hidden time\n"
+            "    hideTimestamp: true\n{{< /timeline >}}")
+    timeline = rendered(body)
+    items = timeline.find_all("li", class_="fi-timeline-item")
+    assert [i.find(class_="fi-timeline-item__content").text() for i in items] == ["Second", "Bold event", "Hidden time"]
+    assert [[c.attrs["class"] for c in i.children if isinstance(c, Element)] for i in items] == [
+        ["fi-timeline-item__content", "fi-timeline-item__timestamp is-bottom"],
+        ["fi-timeline-item__timestamp is-top", "fi-timeline-item__content"],
+        ["fi-timeline-item__content"],
+    ]
+    assert "--timeline-circle-color: #0CBD87" in items[0].attrs["style"] and items[1].attrs["data-type"] == "primary"
+    assert items[1].find("strong").text() == "Bold"
+    events = "events:\n  - timestamp: 1\n    content: a\n"
+    positional = rendered("{{< timeline false bottom true >}}\n" + events + "{{< /timeline >}}")
+    assert "data-animation" in positional.attrs
+
+
+def test_file_tree_folds_folders_below_the_level_and_lists_folders_first() -> None:
+    body = ('{{< file-tree level=1 folder_slash=true ignore_list="node_modules" highlight_list="package.json" >}}\n'
+            "- name: app\n  type: dir\n  children:\n    - name: package.json\n      type: file\n"
+            "    - name: src\n      type: dir\n      children:\n        - name: index.ts\n"
+            "    - name: node_modules\n      type: dir\n{{< /file-tree >}}")
+    tree = rendered(body)
+    folders = tree.find_all("details")
+    assert [("open" in d.attrs, d.find("summary").text()) for d in folders] == [(True, "app/"), (False, "src/")]
+    top = folders[0].find("ul", class_="file-tree")
+    names = [li.find(class_="file-tree-label__inner").text() for li in top.children if isinstance(li, Element)]
+    assert names == ["src/", "package.json"]  # folders first; node_modules ignored
+    assert "is-highlighted" in tree.find(class_="is-highlighted").attrs["class"]
+    toml = rendered('{{< file-tree >}}\n[[filetree]]\nname = "a.txt"\ntype = "file"\n{{< /file-tree >}}')
+    assert toml.find(class_="file-tree-label__inner").text() == "a.txt"
+    assert "qed reads the tree from the shortcode's body only" in expand('{{< file-tree path="content" />}}').errors[0]
+
+
+def test_reward_shows_each_way_behind_a_button() -> None:
+    reward = rendered('{{< reward wechatpay="/w.gif" alipay="/a.gif" author="Me" comment="Thanks" >}}')
+    box_id = reward.find("input", class_="reward-input").attrs["id"]
+    assert reward.find("label", class_="reward-button").attrs["for"] == box_id
+    assert [(i.attrs["src"], i.attrs["alt"]) for i in reward.find_all("img")] == [
+        ("/w.gif", "Me WeChat Pay"), ("/a.gif", "Me Alipay")]
+    assert reward.find(class_="comment").text() == "Thanks"
+
+
+def test_unmarshal_tells_json_toml_and_yaml_apart_as_hugo() -> None:
+    assert unmarshal('{"a": [1, 2]}') == {"a": [1, 2]}
+    toml_ending_in_an_array = '[title]\ntext = "x"\n[legend]\ndata = [\n  "a"\n]'
+    assert unmarshal(toml_ending_in_an_array) == {"title": {"text": "x"}, "legend": {"data": ["a"]}}
+    assert unmarshal("title:\n  text: a = b") == {"title": {"text": "a = b"}}
+    for bad in ('{"a": oops}', "a = [", "a: [", "[1, 2"):
+        with pytest.raises(ValueError):
+            unmarshal(bad)
+
+
+def test_echarts_js_option_is_kept_as_code_for_the_browser() -> None:
+    body = "{{< echarts js=true >}}\n{ title: { text: 'JS </script>' } }\n{{< /echarts >}}"
+    assert "embed-placeholder" in rendered(body).attrs["class"]
+    result = expand(body, site=EMBEDS_ON)
+    script = result.tree().find("script", type="text/plain")
+    assert script.attrs["data-fmt"] == "js" and script.text() == "{ title: { text: 'JS <\\/script>' } }"
