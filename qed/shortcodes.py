@@ -28,7 +28,15 @@ from qed.body import BodyContext
 from qed.errors import Location
 from qed.markdown import mermaid_block
 from qed.markers import marker, unwrap_block_markers
-from qed.shortcodes_builtin import embeds_allowed, highlight_html, run_in, scope_css, sorted_by_text, unmarshal
+from qed.shortcodes_builtin import (
+    embeds_allowed,
+    highlight_html,
+    qr_code,
+    run_in,
+    scope_css,
+    sorted_by_text,
+    unmarshal,
+)
 from qed.shortcodes_syntax import (
     Call,
     Node,
@@ -159,13 +167,15 @@ def template_filters() -> dict[str, Callable[..., Any]]:
     `mermaid` (a diagram's source as the theme draws it); `embeds_allowed` (may this
     service load from the network: `site.params|embeds_allowed("youtube")`); `unmarshal`
     (a body's JSON/TOML/YAML data; bad data is reported at the call and gives None);
-    `dedent` (Hugo's `.InnerDeindent`); `sorted_by_text` (timeline events by timestamp).
+    `dedent` (Hugo's `.InnerDeindent`); `sorted_by_text` (timeline events by timestamp);
+    `qr_code` (Hugo's qr: an image's src, width and height; a bad level is reported).
     """
     return {"markdownify": _markdownify, "markdownify_inline": _markdownify_inline, "protect_math": _protect_math,
             "highlight": _highlight, "scope_css": _scope_css, "short_hash": _short_hash, "run_in": _run_in,
             "mermaid": lambda source: Markup(mermaid_block(str(source or ""))),
             "embeds_allowed": embeds_allowed, "unmarshal": _unmarshal,
-            "dedent": lambda text: textwrap.dedent(str(text or "")).strip("\n"), "sorted_by_text": sorted_by_text}
+            "dedent": lambda text: textwrap.dedent(str(text or "")).strip("\n"), "sorted_by_text": sorted_by_text,
+            "qr_code": _qr_code}
 
 
 def _origin(context: Any, text: str) -> Location:
@@ -240,6 +250,15 @@ def _unmarshal(context: Any, text: Any) -> Any:
         return unmarshal(str(text or ""))
     except ValueError as problem:
         context["error"](f"shortcode '{context['name']}': its body is {problem}")
+        return None
+
+
+@jinja2.pass_context
+def _qr_code(context: Any, text: Any, level: Any = "medium", scale: Any = 4) -> dict[str, Any] | None:
+    try:
+        return qr_code(str(text or ""), str(level or "medium"), int(scale or 4))
+    except ValueError as problem:
+        context["error"](f"qr: {problem}")
         return None
 
 

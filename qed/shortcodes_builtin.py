@@ -13,6 +13,7 @@ import re
 import tomllib
 from typing import Any
 
+import segno
 import yaml
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
@@ -207,3 +208,19 @@ def sorted_by_text(items: Any, key: str, reverse: bool = False) -> list[Any]:
     string for a timestamp; Hugo's `sort` orders them all the same)."""
     rows = [item for item in items or [] if isinstance(item, dict)]
     return sorted(rows, key=lambda item: str(item.get(key, "")), reverse=bool(reverse))
+
+
+_QR_LEVELS = {"low": "l", "medium": "m", "quartile": "q", "high": "h"}
+
+
+def qr_code(text: str, level: str = "medium", scale: int = 4) -> dict[str, Any]:
+    """Hugo's qr shortcode drawn now: an SVG data URI and its size in pixels (`scale` per module,
+    with the quiet zone a scanner needs). Raises ValueError for an unknown level or empty text."""
+    if not text:
+        raise ValueError("no text to encode")
+    error = _QR_LEVELS.get(str(level).lower())
+    if error is None:
+        raise ValueError(f"level must be one of {', '.join(_QR_LEVELS)}, not '{level}'")
+    code = segno.make(text, error=error, micro=False, boost_error=False)
+    width, height = code.symbol_size(scale=scale)
+    return {"src": code.svg_data_uri(scale=scale), "width": width, "height": height}

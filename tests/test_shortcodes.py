@@ -930,3 +930,17 @@ def test_echarts_js_option_is_kept_as_code_for_the_browser() -> None:
     result = expand(body, site=EMBEDS_ON)
     script = result.tree().find("script", type="text/plain")
     assert script.attrs["data-fmt"] == "js" and script.text() == "{ title: { text: 'JS <\\/script>' } }"
+
+
+def test_qr_draws_the_code_at_build_time_inside_the_page() -> None:
+    image = rendered('{{< qr text="https://gohugo.io" alt="QR" class="qr" level=high scale=3 />}}')
+    assert image.attrs["src"].startswith("data:image/svg+xml")
+    assert (image.attrs["alt"], image.attrs["class"]) == ("QR", "qr")
+    size = int(image.attrs["width"])
+    assert size == int(image.attrs["height"]) and size % 3 == 0  # whole modules of 3 pixels
+    bigger = rendered('{{< qr text="https://gohugo.io" level=high scale=6 />}}')
+    assert int(bigger.attrs["width"]) == 2 * size
+    from_body = rendered("{{< qr >}}\nhttps://gohugo.io\n{{< /qr >}}")
+    assert from_body.attrs["src"] == rendered('{{< qr text="https://gohugo.io" />}}').attrs["src"]
+    (error,) = expand("{{< qr text=x level=best />}}").errors
+    assert "qr: level must be one of low, medium, quartile, high" in error
