@@ -902,7 +902,8 @@ def test_file_tree_folds_folders_below_the_level_and_lists_folders_first() -> No
     assert "is-highlighted" in tree.find(class_="is-highlighted").attrs["class"]
     toml = rendered('{{< file-tree >}}\n[[filetree]]\nname = "a.txt"\ntype = "file"\n{{< /file-tree >}}')
     assert toml.find(class_="file-tree-label__inner").text() == "a.txt"
-    assert "qed reads the tree from the shortcode's body only" in expand('{{< file-tree path="content" />}}').errors[0]
+    unread = expand("{{< file-tree path=\"content\" />}}")
+    assert unread.errors == [] and "body only" in str(unread.ctx.diagnostics.warnings[0])
 
 
 def test_reward_shows_each_way_behind_a_button() -> None:
@@ -944,3 +945,8 @@ def test_qr_draws_the_code_at_build_time_inside_the_page() -> None:
     assert from_body.attrs["src"] == rendered('{{< qr text="https://gohugo.io" />}}').attrs["src"]
     (error,) = expand("{{< qr text=x level=best />}}").errors
     assert "qr: level must be one of low, medium, quartile, high" in error
+
+
+def test_fixit_encryptor_never_publishes_its_body() -> None:
+    result = expand('{{< fixit-encryptor "password" >}}\nsecret text\n{{< /fixit-encryptor >}}')
+    assert "cannot encrypt" in result.errors[0] and "secret" not in result.html()
