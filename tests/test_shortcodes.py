@@ -658,8 +658,8 @@ def test_image_positional_without_caption_is_a_plain_picture_with_markdown_alt()
     ('{{< link "https://github.com/upstage/" Upstage "Visit Upstage!" >}}',
      '<a href="https://github.com/upstage/" title="Visit Upstage!" target="_blank" '
      'rel="noopener noreferrer">Upstage</a>'),
-    ('{{< link href="/about/" content="**About**" class="x" rel="me" >}}',
-     '<a href="/about/" class="x" rel="me"><strong>About</strong></a>'),
+    ('{{< link href="/about/" content="<b>About</b> **as is**" class="x" rel="me" >}}',
+     '<a href="/about/" class="x" rel="me"><b>About</b> **as is**</a>'),
     ('{{< link "mailto:a@b.org" >}}', '<a href="mailto:a@b.org">mailto:a@b.org</a>'),
     ('{{< link href="/f.mp3" content="f" download="f.mp3" >}}', '<a href="/f.mp3" download="f.mp3">f</a>'),
     ('{{< link "javascript:alert(1)" x >}}', '<a href="#ZgotmplZ">x</a>'),
