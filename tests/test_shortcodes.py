@@ -776,6 +776,8 @@ def test_aplayer_tracks_play_in_the_browsers_own_player() -> None:
     ('{{< x user="SanDiegoZoo" id="1453110110599868418" >}}', "https://x.com/SanDiegoZoo/status/1453110110599868418"),
     ("{{< tweet 1453110110599868418 >}}", "https://x.com/i/status/1453110110599868418"),
     ('{{< twitter user="a" id="1" >}}', "https://x.com/a/status/1"),
+    ('{{< twitter_simple user="a" id="1" >}}', "https://x.com/a/status/1"),
+    ("{{< vimeo_simple 55073825 >}}", "https://vimeo.com/55073825"),
     ('{{< gist spf13 7896402 "img.html" >}}', "https://gist.github.com/spf13/7896402#file-img-html"),
     ("{{< bilibili BV1Sx411T7QQ 2 >}}", "https://www.bilibili.com/video/BV1Sx411T7QQ/?p=2"),
     ("{{< bilibili id=BV1TJ411C7An >}}", "https://www.bilibili.com/video/BV1TJ411C7An/?p=1"),
