@@ -123,6 +123,7 @@ def _render_alert_open(md: MarkdownIt, meta: dict[str, Any], env: Any) -> str:
         adm_open=meta["open"],
         adm_foldable=meta["foldable"],
         adm_body_html=None if meta["empty"] else Markup(_BODY_SENTINEL),
+        site=getattr(env.get(ENV_CTX) if isinstance(env, dict) else None, "site", None),  # T's language
     )
     head, _, tail = html.partition(_BODY_SENTINEL)
     meta["tail"] = tail

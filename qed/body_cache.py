@@ -17,7 +17,8 @@ import pygments
 from qed.content import Page, Site
 from qed.disk_cache import DiskCache
 from qed.errors import Diagnostics
-from qed.templates import layout_dirs
+from qed.i18n import i18n_dirs
+from qed.templates import default_theme_dir, layout_dirs, theme_dir
 
 
 class BodyCache:
@@ -74,7 +75,8 @@ def _code_fingerprint() -> str:
 
 def _templates_fingerprint(site_root: Path) -> str:
     digest = hashlib.sha256()
-    for folder in layout_dirs(site_root):
+    words = i18n_dirs(site_root, [default_theme_dir(), theme_dir(site_root)])
+    for folder in [*layout_dirs(site_root), *words]:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 digest.update(f"{path.relative_to(folder)}\0".encode() + path.read_bytes() + b"\0")

@@ -22,6 +22,8 @@ OPTIONS = (
     Option("baseURL", "baseURL", STRING, "/", "the site's address; its path is where pages live"),
     Option("title", "title", STRING, "My notes", "the site's title"),
     Option("languageCode", "languageCode", STRING, "en", "the pages' lang attribute"),
+    Option("defaultContentLanguage", "defaultContentLanguage", STRING, "",
+           "the language of the theme's words (admonition titles), else languageCode's"),
     Option("author", "author", STRING_OR_MAPPING, "", "the author, or a mapping of name, email, link"),
     Option("copyright", "copyright", STRING, "", "the footer's copyright line"),
     Option("params", "params", MAPPING, {}, "the theme's settings (Hugo's .Site.Params)"),
@@ -48,7 +50,7 @@ OPTIONS = (
 _OPTIONS = {option.name: option for option in OPTIONS}
 # Hugo keys a ported site may carry that qed does not act on: a softer warning than unknown.
 _HUGO_IGNORED = {
-    "themesdir", "defaultcontentlanguage", "enableemoji", "enablerobotstxt", "hascjklanguage",
+    "themesdir", "enableemoji", "enablerobotstxt", "hascjklanguage",
     "enablegitinfo", "outputs", "outputformats", "mediatypes", "services", "minify", "module",
     "languages", "related", "imaging", "caches", "security", "privacy", "sitemap",
     "enableinlineshortcodes", "googleanalytics", "disqusshortname", "relativeurls", "canonifyurls",

@@ -3,7 +3,7 @@
 A call is rendered by `shortcodes/NAME.html` from the site's `layouts/` or the theme's, so a
 site adds or overrides a shortcode by dropping in a template; no Python is involved.
 Templates see Hugo's shortcode context in Jinja spelling (`name`, `params`, `get()`,
-`is_named_params`, `inner`, `position`, `parent`, `ordinal`, `page`, `site`, `ctx`).
+`is_named_params`, `inner`, `position`, `parent`, `ordinal`, `store`, `page`, `site`, `ctx`).
 
 As in Hugo, `{{% %}}` output becomes part of the markdown (its headings enter the table of
 contents), while `{{< >}}` output is kept away from markdown: it is stored in
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,15 @@ from qed.body import BodyContext
 from qed.errors import Location, did_you_mean
 from qed.markdown import mermaid_block
 from qed.markers import marker, unwrap_block_markers
-from qed.shortcodes_builtin import highlight_html, run_in, scope_css
+from qed.shortcodes_builtin import (
+    embeds_allowed,
+    highlight_html,
+    qr_code,
+    run_in,
+    scope_css,
+    sorted_by_text,
+    unmarshal,
+)
 from qed.shortcodes_syntax import (
     Call,
     Node,
@@ -67,6 +76,7 @@ class ShortcodeContext:
     ordinal: int = 0
     inner: str | None = None
     inner_position: Location | None = None
+    store: dict[str, Any] = field(default_factory=dict)  # Hugo's .Store: what children leave for their parent
     is_named_params: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -138,6 +148,7 @@ class ShortcodeContext:
             "require": self.require,
             "add_css": self.add_css,
             "add_script": self.add_script,
+            "store": self.store,
             "shortcode": self,
         }
 
@@ -152,11 +163,18 @@ def template_filters() -> dict[str, Callable[..., Any]]:
     `protect_math` (math only, for `raw`), `highlight` (Pygments, as code fences), and for
     `style`: `scope_css` (CSS with `&` nesting → rules under a selector) and `short_hash`;
     `run_in` (a proof's "Proof." and tombstone inside its first and last paragraphs);
-    `mermaid` (a diagram's source as the theme draws it).
+    `mermaid` (a diagram's source as the theme draws it); `embeds_allowed` (may this
+    service load from the network: `site.params|embeds_allowed("youtube")`); `unmarshal`
+    (a body's JSON/TOML/YAML data; bad data is reported at the call and gives None);
+    `dedent` (Hugo's `.InnerDeindent`); `sorted_by_text` (timeline events by timestamp);
+    `qr_code` (Hugo's qr: an image's src, width and height; a bad level is reported).
     """
     return {"markdownify": _markdownify, "markdownify_inline": _markdownify_inline, "protect_math": _protect_math,
             "highlight": _highlight, "scope_css": _scope_css, "short_hash": _short_hash, "run_in": _run_in,
-            "mermaid": lambda source: Markup(mermaid_block(str(source or "")))}
+            "mermaid": lambda source: Markup(mermaid_block(str(source or ""))),
+            "embeds_allowed": embeds_allowed, "unmarshal": _unmarshal,
+            "dedent": lambda text: textwrap.dedent(str(text or "")).strip("\n"), "sorted_by_text": sorted_by_text,
+            "qr_code": _qr_code}
 
 
 def _origin(context: Any, text: str) -> Location:
@@ -223,6 +241,24 @@ def _scope_css(css: Any, selector: str) -> list[str]:
 def _run_in(body: Any, lead: Any, tail: Any) -> Markup:
 
     return Markup(run_in(str(body or ""), str(lead), str(tail)))
+
+
+@jinja2.pass_context
+def _unmarshal(context: Any, text: Any) -> Any:
+    try:
+        return unmarshal(str(text or ""))
+    except ValueError as problem:
+        context["error"](f"shortcode '{context['name']}': its body is {problem}")
+        return None
+
+
+@jinja2.pass_context
+def _qr_code(context: Any, text: Any, level: Any = "medium", scale: Any = 4) -> dict[str, Any] | None:
+    try:
+        return qr_code(str(text or ""), str(level or "medium"), int(scale or 4))
+    except ValueError as problem:
+        context["error"](f"qr: {problem}")
+        return None
 
 
 def _short_hash(text: Any) -> str:

@@ -1,14 +1,20 @@
-"""The Python behind two built-in shortcodes that Jinja cannot do alone: `highlight` and `style`.
+"""The Python behind built-in shortcodes that Jinja cannot do alone: `highlight`, `style`,
+proofs' run-in heads, the embed policy (`params.embeds`) and chart/tree data in a body.
 
-Both are exposed to templates as filters (see `qed.shortcodes.template_filters`),
+All are exposed to templates as filters (see `qed.shortcodes.template_filters`),
 so the shortcodes themselves stay plain templates that a site can override.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
+import tomllib
+from typing import Any
 
+import segno
+import yaml
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -147,3 +153,74 @@ def run_in(body: str, lead: str, tail: str) -> str:
     if _LAST_PARAGRAPH.search(body):
         return _LAST_PARAGRAPH.sub(lambda m: tail + m.group(0), body, count=1)
     return f"{body}\n<p class=\"qed-qed-line\">{tail}</p>"
+
+
+# ---------------------------------------------------------------- embeds and data
+
+
+def embeds_allowed(params: Any, service: str) -> bool:
+    """May a page load `service` (youtube, bilibili, music, echarts...) from the network?
+
+    Only when the site says so in `params.embeds`: `true` for every service, or a mapping
+    of service → true/false. Otherwise an embed is a link to the service and loads nothing.
+    """
+    setting = params.get("embeds") if isinstance(params, dict) else None
+    if isinstance(setting, dict):
+        return setting.get(service, setting.get("all", False)) is True
+    return setting is True
+
+
+def unmarshal(text: str) -> Any:
+    """Hugo's `transform.Unmarshal` on a shortcode body, telling the format as Hugo does:
+    JSON when wrapped in {} or [] (TOML when `[table]`s are not JSON), else TOML when an `=`
+    comes before any `:`, else YAML.
+
+    Raises ValueError naming what is wrong.
+    """
+    text = text.strip()
+    if text[:1] + text[-1:] in ("{}", "[]"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as problem:
+            json_problem = ValueError(f"invalid JSON: {problem.msg} (line {problem.lineno})")
+        if text[0] == "{":
+            raise json_problem
+        try:  # `[table]` ... `]`: TOML that happens to end with an array
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            raise json_problem from None
+    equals, colon = text.find("="), text.find(":")
+    if equals >= 0 and (colon < 0 or equals < colon):
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as problem:
+            raise ValueError(f"invalid TOML: {problem}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as problem:
+        mark = getattr(problem, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ValueError(f"invalid YAML{where}") from None
+
+
+def sorted_by_text(items: Any, key: str, reverse: bool = False) -> list[Any]:
+    """Mappings in `items` ordered by `item[key]` read as text (YAML may give a date or a
+    string for a timestamp; Hugo's `sort` orders them all the same)."""
+    rows = [item for item in items or [] if isinstance(item, dict)]
+    return sorted(rows, key=lambda item: str(item.get(key, "")), reverse=bool(reverse))
+
+
+_QR_LEVELS = {"low": "l", "medium": "m", "quartile": "q", "high": "h"}
+
+
+def qr_code(text: str, level: str = "medium", scale: int = 4) -> dict[str, Any]:
+    """Hugo's qr shortcode drawn now: an SVG data URI and its size in pixels (`scale` per module,
+    with the quiet zone a scanner needs). Raises ValueError for an unknown level or empty text."""
+    if not text:
+        raise ValueError("no text to encode")
+    error = _QR_LEVELS.get(str(level).lower())
+    if error is None:
+        raise ValueError(f"level must be one of {', '.join(_QR_LEVELS)}, not '{level}'")
+    code = segno.make(text, error=error, micro=False, boost_error=False)
+    width, height = code.symbol_size(scale=scale)
+    return {"src": code.svg_data_uri(scale=scale), "width": width, "height": height}

@@ -17,6 +17,7 @@ import jinja2
 
 from qed.content import Page, Site, base_path, term_path, urlize
 from qed.errors import Diagnostics, Location, QedError, display_path
+from qed.i18n import Translations, i18n_dirs, load_translations
 from qed.markers import marker
 from qed.shortcodes import template_filters
 
@@ -47,12 +48,15 @@ def create_environment(site_root: Path, base_url: str, *, search_enabled: bool =
     env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html", "xml"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              auto_reload=False, cache_size=-1)
-    install_template_functions(env, base_url, search_enabled=search_enabled)
+    words = load_translations(i18n_dirs(site_root, [default_theme_dir(), theme_dir(site_root)]))
+    install_template_functions(env, base_url, search_enabled=search_enabled, translations=words)
     return env
 
 
-def install_template_functions(env: jinja2.Environment, base_url: str = "/", *, search_enabled: bool = False) -> None:
-    """The one place where template filters and globals are registered."""
+def install_template_functions(env: jinja2.Environment, base_url: str = "/", *, search_enabled: bool = False,
+                               translations: Translations | None = None) -> None:
+    """The one place where template filters and globals are registered (`T`: the theme's words
+    in the site's language, qed's own theme's words when no `translations` are given)."""
     prefix = base_path(base_url).rstrip("/")
     env.filters["relurl"] = lambda path: prefix + "/" + str(path).lstrip("/")
     env.filters["absurl"] = lambda path: base_url.rstrip("/") + "/" + str(path).lstrip("/")
@@ -64,6 +68,7 @@ def install_template_functions(env: jinja2.Environment, base_url: str = "/", *, 
     env.globals["now"] = dt.datetime.now
     env.globals["search_url"] = env.filters["relurl"]("search/") if search_enabled else ""
     env.globals["marker"] = marker
+    env.globals["T"] = translations or load_translations([default_theme_dir() / "i18n"])
     env.filters.update(template_filters())
 
 

@@ -24,11 +24,11 @@ from qed.content import LeftOut
 from qed.errors import Diagnostics, Location, SourceText
 from qed.markers import find_markers, resolve_markers, unwrap_block_markers
 from qed.shortcodes import expand_shortcodes
-from qed.shortcodes_builtin import scope_css
+from qed.shortcodes_builtin import scope_css, unmarshal
 from qed.shortcodes_syntax import typed_value, unescape_calls
 from qed.templates import install_template_functions
 from tests.conftest import build, page
-from tests.htmltree import Element, parse_html
+from tests.htmltree import Element, parse_html, same_html
 
 REPO = Path(__file__).resolve().parent.parent
 THEME_LAYOUTS = REPO / "theme" / "layouts"
@@ -46,10 +46,16 @@ class FakePage:
 
 
 @dataclass
+class FakeConfig:
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class FakeSite:
     params: dict[str, Any] = field(default_factory=dict)
     pages: dict[str, FakePage] = field(default_factory=dict)
     left_out: LeftOut = field(default_factory=LeftOut)
+    config: FakeConfig = field(default_factory=FakeConfig)
 
     def get_page(self, ref: str) -> FakePage | None:
         return self.pages.get(ref.strip("/").removesuffix(".md"))
@@ -607,3 +613,344 @@ def test_a_named_argument_given_twice_is_an_error_at_the_second() -> None:
     assert len(result.errors) == 1
     assert result.errors[0].startswith("content/posts/here.md:4:25:")
     assert "'type' is given twice" in result.errors[0]
+
+
+# ---------------------------------------------------------------- the themes' shortcodes
+
+EMBEDS_ON = FakeSite(params={"embeds": True})
+
+
+def only(tree: Element) -> Element:
+    """The one element a call rendered (markdown's paragraph around an inline call left out)."""
+    kids = [c for c in tree.children if isinstance(c, Element)]
+    if len(kids) == 1 and kids[0].tag == "p":
+        kids = [c for c in kids[0].children if isinstance(c, Element)]
+    assert len(kids) == 1, kids
+    return kids[0]
+
+
+def rendered(body: str, **kwargs: Any) -> Element:
+    result = expand(body, **kwargs)
+    assert result.errors == []
+    return only(result.tree())
+
+
+def test_image_with_caption_is_a_figure_linked_to_the_large_picture() -> None:
+    element = rendered('{{< image src="/l.jpg" caption="Light (`image`)" src_s="/s.jpg" src_l="/L.jpg" '
+                       'title="T" class="wide" rel="me" >}}')
+    expected = ('<figure class="wide"><a class="lightgallery" href="/L.jpg" title="T" data-thumbnail="/s.jpg" '
+                'data-sub-html="<h2>Light (<code>image</code>)</h2><p>T</p>" rel="me">'
+                '<img src="/l.jpg" srcset="/s.jpg, /l.jpg 1.5x, /L.jpg 2x" alt="/l.jpg" loading="lazy"></a>'
+                '<figcaption class="image-caption">Light (<code>image</code>)</figcaption></figure>')
+    assert element.shape() == only(parse_html(expected)).shape()
+
+
+def test_image_positional_without_caption_is_a_plain_picture_with_markdown_alt() -> None:
+    element = rendered('{{< image "/a.png" "An *a*" >}}')
+    assert (element.tag, element.attrs) == ("img", {"src": "/a.png", "alt": "An a", "title": "An a", "loading": "lazy"})
+    linked = rendered('{{< image "/a.png" "A" "Cap" >}}')  # positional: linked because captioned
+    assert linked.tag == "figure" and linked.find("a", class_="lightgallery").attrs["href"] == "/a.png"
+    unlinked = rendered('{{< image src="/a.png" linked=false width=300 >}}')
+    assert unlinked.attrs == {"src": "/a.png", "alt": "/a.png", "title": "/a.png", "width": "300", "loading": "lazy"}
+
+
+@pytest.mark.parametrize(("call", "expected"), [
+    ('{{< link "https://assemble.io" >}}',
+     '<a href="https://assemble.io" target="_blank" rel="noopener noreferrer">https://assemble.io</a>'),
+    ('{{< link "https://github.com/upstage/" Upstage "Visit Upstage!" >}}',
+     '<a href="https://github.com/upstage/" title="Visit Upstage!" target="_blank" '
+     'rel="noopener noreferrer">Upstage</a>'),
+    ('{{< link href="/about/" content="<b>About</b> **as is**" class="x" rel="me" >}}',
+     '<a href="/about/" class="x" rel="me"><b>About</b> **as is**</a>'),
+    ('{{< link "mailto:a@b.org" >}}', '<a href="mailto:a@b.org">mailto:a@b.org</a>'),
+    ('{{< link href="/f.mp3" content="f" download="f.mp3" >}}', '<a href="/f.mp3" download="f.mp3">f</a>'),
+    ('{{< link "javascript:alert(1)" x >}}', '<a href="#ZgotmplZ">x</a>'),
+])
+def test_link_call_forms(call: str, expected: str) -> None:
+    assert rendered(call).shape() == only(parse_html(expected)).shape()
+
+
+def test_version_badge_links_the_release_and_takes_the_type_colour() -> None:
+    element = rendered("{{< version 0.2.0 changed >}}")
+    assert element.attrs["href"] == "https://github.com/dillonzq/LoveIt/releases/tag/v0.2.0"
+    badge = element.find("span", class_="version")
+    assert "version-changed" in badge.attrs["class"].split()
+    assert [badge.find(class_=c).text() for c in ("version-label", "version-number")] == ["CHANGED", "0.2.0"]
+    assert "new" in rendered("{{< version 1.0 nonsense >}}").find(class_="version").attrs["class"]
+    site = FakeSite(params={"repo_version": {"url": "https://example.org/tag/", "name": "Mine"}})
+    mine = rendered("{{< version v3 deleted >}}", site=site)
+    assert mine.attrs["href"] == "https://example.org/tag/v3"
+    assert mine.find(class_="version").attrs["aria-label"] == "Mine DELETED | v3"
+
+
+def test_person_is_an_h_card() -> None:
+    element = rendered('{{< person url="https://e.org" name="Evgeny" nick="nekr0z" text="author" picture="/me.jpg" >}}')
+    expected = ('<span class="h-card person-mention"><a href="https://e.org" class="u-url url" title="author">'
+                '<img class="u-photo photo" src="/me.jpg" alt="nekr0z" loading="lazy">\u2009'
+                '<span class="p-name fn">Evgeny</span> (<span class="p-nickname nickname">nekr0z</span>)</a></span>')
+    assert element.shape() == only(parse_html(expected)).shape()
+    plain = rendered('{{< person "https://d.com/" Dillon "author of LoveIt" >}}')
+    assert plain.find("svg", class_="person-icon") and plain.find(class_="p-name").text() == "Dillon"
+
+
+def test_friend_and_showcase_cards() -> None:
+    card = rendered('{{< friend "Bob" "https://bob.org" "/av.png" "Hello" >}}')
+    assert (card.tag, card.attrs["class"], card.attrs["href"]) == ("a", "friend-link", "https://bob.org")
+    assert card.find(class_="friend-name").text() == "Bob" and card.find(class_="friend-bio").text() == "Hello"
+    assert card.find("img").attrs["alt"] == "Bob avatar"
+    box = rendered('{{< showcase title="T" summary="S" image="/i.png" link="/p/" column=3 >}}')
+    assert box.attrs["class"] == "showcase-box column-3"
+    assert box.find("a", class_="showcase-link").attrs["href"] == "/p/"
+    assert box.find(class_="showcase-title").text() == "T"
+
+
+def test_center_quote_math_raw_tag_auto_dark_env_and_comment() -> None:
+    assert same_html(expand("{{< center-quote >}}**q**{{< /center-quote >}}").html(),
+                     '<blockquote class="blockquote-center"><p><strong>q</strong></p></blockquote>')
+    math = FakeMath()
+    assert "$\\|x\\|_0$" in expand("{{< math >}}$\\|x\\|_0${{< /math >}}", math=math).html()
+    assert math.calls[0][2] == "verbatim"
+    raw = rendered('{{< raw "span" >}}**Hello** <b>x</b>{{< /raw >}}')
+    assert raw.shape() == only(parse_html('<span class="fi-raw">**Hello** <b>x</b></span>')).shape()
+    assert rendered("{{< auto-dark >}}<img src=a.svg>{{< /auto-dark >}}").attrs == {"class": "auto-dark-mode"}
+    assert expand("{{< env production >}}*shown*{{< /env >}}").tree().find("em").text() == "shown"
+    assert expand("{{< env development >}}hidden{{< /env >}}").html().strip() == ""
+    assert expand("{{< comment >}}hidden{{< /comment >}}").html().strip() == ""
+
+
+def test_typeit_shows_the_finished_text_in_place() -> None:
+    element = rendered("{{< typeit tag=h4 class=big >}}\nA *typed* line\n{{< /typeit >}}")
+    assert element.attrs == {"class": "typeit"}
+    heading = element.find("h4", class_="big")
+    assert heading.find("em").text() == "typed" and heading.text() == "A typed line"
+    code = rendered("{{< typeit code=python >}}print(1){{< /typeit >}}").find(class_="highlight")
+    assert code.find("code").attrs["data-lang"] == "python" and code.text().replace(" ", "") == "print(1)"
+
+
+def test_fa_icon_is_font_awesome_markup() -> None:
+    assert rendered("{{< fa-icon regular smile >}}").attrs == {"class": "fa-regular fa-smile", "aria-hidden": "true"}
+    assert rendered('{{< fa-icon style=brands icon=github >}}').attrs["class"] == "fa-brands fa-github"
+
+
+def test_tabs_name_their_tabs_and_select_the_default() -> None:
+    body = ('{{< tabs defaultTab=1 >}}\n{{< tab title="One" >}}\nfirst **a**\n{{< /tab >}}\n'
+            '{{< tab title="Two" >}}\nsecond\n{{< /tab >}}\n{{< /tabs >}}')
+    result = expand(body)
+    assert result.errors == []
+    box = only(result.tree())
+    buttons = box.find_all("button", class_="tab-button")
+    assert [(b.text(), b.attrs["aria-selected"]) for b in buttons] == [("One", "false"), ("Two", "true")]
+    panels = box.find_all(role="tabpanel")
+    assert [p.attrs["aria-labelledby"] for p in panels] == [b.attrs["id"] for b in buttons]
+    assert [p.attrs["id"] for p in panels] == [b.attrs["aria-controls"] for b in buttons]
+    assert panels[0].find("strong").text() == "a" and panels[0].find(class_="tab-panel-title").text() == "One"
+    (script,) = result.ctx.scripts
+    assert "tabs-ready" in script and "http" not in script
+
+
+def test_tabs_mistakes_are_reported() -> None:
+    assert "tab: must be inside a tabs shortcode" in expand('{{< tab title="x" >}}y{{< /tab >}}').errors[0]
+    assert "tabs: no tab inside" in expand("{{< tabs >}}\ntext\n{{< /tabs >}}").errors[0]
+    result = expand('{{< tabs defaultTab=5 >}}{{< tab title="a" >}}x{{< /tab >}}{{< /tabs >}}')
+    assert "defaultTab 5 is out of range" in str(result.ctx.diagnostics.warnings[0])
+    assert only(result.tree()).find("button").attrs["aria-selected"] == "true"
+
+
+def test_aplayer_tracks_play_in_the_browsers_own_player() -> None:
+    body = ('{{< aplayer theme="#b7daff" >}}\n{{< audio name="S" artist="A" url="/s.mp3" />}}\n'
+            '{{< audio name="T" url="/t.mp3" />}}\n{{< /aplayer >}}')
+    box = rendered(body)
+    assert box.attrs["class"] == "aplayer-shortcode"
+    players = box.find_all("audio")
+    assert [(a.attrs["src"], a.attrs["preload"]) for a in players] == [("/s.mp3", "none"), ("/t.mp3", "none")]
+    assert [f.text() for f in box.find_all("figcaption")] == ["S – A", "T"]
+    assert "audio: must be inside an aplayer shortcode" in expand('{{< audio url="/s.mp3" />}}').errors[0]
+
+
+# ---------------------------------------------------------------- embeds: links unless the site opts in
+
+
+@pytest.mark.parametrize(("call", "href"), [
+    ("{{< youtube w7Ft2ymGmfc >}}", "https://www.youtube.com/watch?v=w7Ft2ymGmfc"),
+    ('{{< youtube id="w7Ft2ymGmfc" start=30 >}}', "https://www.youtube.com/watch?v=w7Ft2ymGmfc&t=30s"),
+    ("{{< vimeo 55073825 >}}", "https://vimeo.com/55073825"),
+    ("{{< instagram CxOWiQNP2MO >}}", "https://www.instagram.com/p/CxOWiQNP2MO/"),
+    ('{{< x user="SanDiegoZoo" id="1453110110599868418" >}}', "https://x.com/SanDiegoZoo/status/1453110110599868418"),
+    ("{{< tweet 1453110110599868418 >}}", "https://x.com/i/status/1453110110599868418"),
+    ('{{< twitter user="a" id="1" >}}', "https://x.com/a/status/1"),
+    ('{{< twitter_simple user="a" id="1" >}}', "https://x.com/a/status/1"),
+    ("{{< vimeo_simple 55073825 >}}", "https://vimeo.com/55073825"),
+    ('{{< gist spf13 7896402 "img.html" >}}', "https://gist.github.com/spf13/7896402#file-img-html"),
+    ("{{< bilibili BV1Sx411T7QQ 2 >}}", "https://www.bilibili.com/video/BV1Sx411T7QQ/?p=2"),
+    ("{{< bilibili id=BV1TJ411C7An >}}", "https://www.bilibili.com/video/BV1TJ411C7An/?p=1"),
+    ("{{< douyin 7153210534549162254 >}}", "https://www.douyin.com/video/7153210534549162254"),
+    ("{{< spotify track 5ozeE4hXkEcBvuaiOFpFLY >}}", "https://open.spotify.com/track/5ozeE4hXkEcBvuaiOFpFLY"),
+    ('{{< bluesky link="https://bsky.app/profile/a/post/b" >}}', "https://bsky.app/profile/a/post/b"),
+    ("{{< music netease song 1868553 >}}", "https://music.163.com/#/song?id=1868553"),
+    ('{{< music server=tencent type=playlist id=77 >}}', "https://y.qq.com/n/ryqq/playlist/77"),
+    ('{{< music "https://music.163.com/#/playlist?id=60198" >}}', "https://music.163.com/#/playlist?id=60198"),
+    ('{{< music auto="https://music.163.com/#/playlist?id=1" >}}', "https://music.163.com/#/playlist?id=1"),
+    ("{{< mapbox 121.485 31.233 12 >}}", "https://www.openstreetmap.org/?mlat=31.233&mlon=121.485#map=12/31.233/121.485"),
+])
+def test_an_embed_is_a_link_to_the_service_by_default(call: str, href: str) -> None:
+    result = expand(call)
+    assert result.errors == []
+    box = only(result.tree())
+    assert "embed-placeholder" in box.attrs["class"].split()
+    link = box.find("a")
+    assert (link.attrs["href"], link.attrs["rel"]) == (href, "noopener noreferrer")
+    assert result.ctx.scripts == [] and not box.find_all("iframe") and not box.find_all("script")
+
+
+def test_music_file_plays_in_the_browsers_own_player_loading_nothing_first() -> None:
+    figure = rendered('{{< music url="/music/w.mp3" name=Wavelength artist=oldmanyoung cover="https://x.org/c.jpg" >}}')
+    assert figure.find("audio").attrs == {"controls": "", "preload": "none", "src": "/music/w.mp3"}
+    assert figure.find("figcaption").text() == "Wavelength – oldmanyoung" and not figure.find_all("img")
+
+
+def test_echarts_names_its_chart_and_reports_bad_data() -> None:
+    result = expand('{{< echarts >}}\n{"title": {"text": "Sales"}, "series": []}\n{{< /echarts >}}')
+    box = only(result.tree())
+    assert "embed-placeholder" in box.attrs["class"] and box.find(class_="echarts-title").text() == "Sales"
+    yaml_chart = only(expand("{{< echarts >}}\ntitle:\n  - text: From YAML\n{{< /echarts >}}").tree())
+    assert yaml_chart.find(class_="echarts-title").text() == "From YAML"
+    (error,) = expand('{{< echarts >}}\n{"title": oops}\n{{< /echarts >}}').errors
+    assert error.startswith("content/posts/here.md:4:1: shortcode 'echarts': its body is invalid JSON")
+
+
+def test_a_site_that_opts_in_gets_the_players() -> None:
+    video = rendered("{{< bilibili BV1Sx411T7QQ 2 >}}", site=EMBEDS_ON)
+    assert video.attrs["class"] == "bilibili embed-ratio"
+    assert video.find("iframe").attrs["src"] == "https://player.bilibili.com/player.html?bvid=BV1Sx411T7QQ&page=2&autoplay=0"
+    tube = rendered("{{< youtube id=abc start=5 >}}", site=EMBEDS_ON).find("iframe").attrs["src"]
+    assert tube == "https://www.youtube.com/embed/abc?autoplay=0&controls=1&end=0&loop=0&mute=0&start=5"
+    result = expand("{{< music netease song 1868553 >}}", site=EMBEDS_ON)
+    player = only(result.tree())
+    assert (player.tag, player.attrs["server"], player.attrs["type"], player.attrs["id"]) == (
+        "meting-js", "netease", "song", "1868553")
+    assert "Meting.min.js" in result.ctx.scripts[0]
+    chart = expand('{{< echarts 50% 10rem >}}\n{"series": []}\n{{< /echarts >}}', site=EMBEDS_ON)
+    div = chart.tree().find("div", class_="echarts")
+    assert div.attrs["style"] == "width: 50%; height: 10rem;"
+    assert json.loads(chart.tree().find("script", type="application/json").text()) == {"series": []}
+    assert any("echarts.min.js" in s for s in chart.ctx.scripts)
+    osm = rendered("{{< mapbox lng=2.35 lat=48.85 zoom=10 height=10rem >}}", site=EMBEDS_ON)
+    assert osm.attrs["style"] == "width: 100%; height: 10rem;"
+    assert "marker=48.85,2.35" in osm.find("iframe").attrs["src"]
+
+
+def test_opting_in_is_per_service() -> None:
+    site = FakeSite(params={"embeds": {"youtube": True}})
+    assert rendered("{{< youtube abc >}}", site=site).find_all("iframe")
+    assert "embed-placeholder" in rendered("{{< vimeo 1 >}}", site=site).attrs["class"]
+    not_a_yes = FakeSite(params={"embeds": "yes"})  # only true opts in
+    assert "embed-placeholder" in rendered("{{< youtube abc >}}", site=not_a_yes).attrs["class"]
+
+
+def test_the_theme_documentation_fixture_loads_nothing_from_other_sites() -> None:
+    """Every element that would fetch something (iframe, script, stylesheet, player, picture)
+    points at the site itself, and every audio waits for the reader."""
+    result = expand((SC_FIXTURES / "theme-shortcodes.md").read_text(encoding="utf-8"))
+    assert result.errors == []
+    tree = result.tree()
+    assert not tree.find_all("iframe") and not tree.find_all("meting-js") and not tree.find_all("script")
+    for element in tree.iter():
+        if element.tag in ("img", "audio", "source", "video"):
+            source = element.attrs.get("src", "")
+            assert not source.startswith(("http:", "https:", "//")) or element.attrs.get("class") == "u-photo photo"
+        if element.tag in ("audio", "video"):
+            assert element.attrs["preload"] == "none"
+    assert all("http" not in script for script in result.ctx.scripts)
+    assert len(tree.find_all(class_="embed-placeholder")) == 19
+
+
+def test_link_card_shows_title_address_and_icon() -> None:
+    card = rendered('{{< link "https://lruihao.cn/x" "Blog" "T" true "/icon.png" >}}')
+    assert card.attrs["class"] == "card-link" and card.attrs["rel"] == "noopener noreferrer"
+    assert [card.find(class_=c).text() for c in ("cl-title", "cl-url")] == ["Blog", "lruihao.cn/x"]
+    assert card.find("img", class_="cl-shortcut-image").attrs["src"] == "/icon.png"
+    assert rendered('{{< link href="https://a.org" noreferrer=false >}}').attrs["rel"] == "noopener"
+
+
+def test_timeline_lists_events_in_time_order() -> None:
+    body = ("{{< timeline reverse=true placement=top >}}\nevents:\n  - timestamp: 2024-07-19 20:30\n"
+            "    content: \"**Bold** event\"\n    type: primary\n  - timestamp: 2024-07-20\n    content: Second\n"
+            "    color: \"#0CBD87\"\n    placement: bottom\n  - timestamp: 2023-01-01\n    content: Hidden time\n"
+            "    hideTimestamp: true\n{{< /timeline >}}")
+    timeline = rendered(body)
+    items = timeline.find_all("li", class_="fi-timeline-item")
+    assert [i.find(class_="fi-timeline-item__content").text() for i in items] == ["Second", "Bold event", "Hidden time"]
+    assert [[c.attrs["class"] for c in i.children if isinstance(c, Element)] for i in items] == [
+        ["fi-timeline-item__content", "fi-timeline-item__timestamp is-bottom"],
+        ["fi-timeline-item__timestamp is-top", "fi-timeline-item__content"],
+        ["fi-timeline-item__content"],
+    ]
+    assert "--timeline-circle-color: #0CBD87" in items[0].attrs["style"] and items[1].attrs["data-type"] == "primary"
+    assert items[1].find("strong").text() == "Bold"
+    events = "events:\n  - timestamp: 1\n    content: a\n"
+    positional = rendered("{{< timeline false bottom true >}}\n" + events + "{{< /timeline >}}")
+    assert "data-animation" in positional.attrs
+
+
+def test_file_tree_folds_folders_below_the_level_and_lists_folders_first() -> None:
+    body = ('{{< file-tree level=1 folder_slash=true ignore_list="node_modules" highlight_list="package.json" >}}\n'
+            "- name: app\n  type: dir\n  children:\n    - name: package.json\n      type: file\n"
+            "    - name: src\n      type: dir\n      children:\n        - name: index.ts\n"
+            "    - name: node_modules\n      type: dir\n{{< /file-tree >}}")
+    tree = rendered(body)
+    folders = tree.find_all("details")
+    assert [("open" in d.attrs, d.find("summary").text()) for d in folders] == [(True, "app/"), (False, "src/")]
+    top = folders[0].find("ul", class_="file-tree")
+    names = [li.find(class_="file-tree-label__inner").text() for li in top.children if isinstance(li, Element)]
+    assert names == ["src/", "package.json"]  # folders first; node_modules ignored
+    assert "is-highlighted" in tree.find(class_="is-highlighted").attrs["class"]
+    toml = rendered('{{< file-tree >}}\n[[filetree]]\nname = "a.txt"\ntype = "file"\n{{< /file-tree >}}')
+    assert toml.find(class_="file-tree-label__inner").text() == "a.txt"
+    unread = expand("{{< file-tree path=\"content\" />}}")
+    assert unread.errors == [] and "body only" in str(unread.ctx.diagnostics.warnings[0])
+
+
+def test_reward_shows_each_way_behind_a_button() -> None:
+    reward = rendered('{{< reward wechatpay="/w.gif" alipay="/a.gif" author="Me" comment="Thanks" >}}')
+    box_id = reward.find("input", class_="reward-input").attrs["id"]
+    assert reward.find("label", class_="reward-button").attrs["for"] == box_id
+    assert [(i.attrs["src"], i.attrs["alt"]) for i in reward.find_all("img")] == [
+        ("/w.gif", "Me WeChat Pay"), ("/a.gif", "Me Alipay")]
+    assert reward.find(class_="comment").text() == "Thanks"
+
+
+def test_unmarshal_tells_json_toml_and_yaml_apart_as_hugo() -> None:
+    assert unmarshal('{"a": [1, 2]}') == {"a": [1, 2]}
+    toml_ending_in_an_array = '[title]\ntext = "x"\n[legend]\ndata = [\n  "a"\n]'
+    assert unmarshal(toml_ending_in_an_array) == {"title": {"text": "x"}, "legend": {"data": ["a"]}}
+    assert unmarshal("title:\n  text: a = b") == {"title": {"text": "a = b"}}
+    for bad in ('{"a": oops}', "a = [", "a: [", "[1, 2"):
+        with pytest.raises(ValueError):
+            unmarshal(bad)
+
+
+def test_echarts_js_option_is_kept_as_code_for_the_browser() -> None:
+    body = "{{< echarts js=true >}}\n{ title: { text: 'JS </script>' } }\n{{< /echarts >}}"
+    assert "embed-placeholder" in rendered(body).attrs["class"]
+    result = expand(body, site=EMBEDS_ON)
+    script = result.tree().find("script", type="text/plain")
+    assert script.attrs["data-fmt"] == "js" and script.text() == "{ title: { text: 'JS <\\/script>' } }"
+
+
+def test_qr_draws_the_code_at_build_time_inside_the_page() -> None:
+    image = rendered('{{< qr text="https://gohugo.io" alt="QR" class="qr" level=high scale=3 />}}')
+    assert image.attrs["src"].startswith("data:image/svg+xml")
+    assert (image.attrs["alt"], image.attrs["class"]) == ("QR", "qr")
+    size = int(image.attrs["width"])
+    assert size == int(image.attrs["height"]) and size % 3 == 0  # whole modules of 3 pixels
+    bigger = rendered('{{< qr text="https://gohugo.io" level=high scale=6 />}}')
+    assert int(bigger.attrs["width"]) == 2 * size
+    from_body = rendered("{{< qr >}}\nhttps://gohugo.io\n{{< /qr >}}")
+    assert from_body.attrs["src"] == rendered('{{< qr text="https://gohugo.io" />}}').attrs["src"]
+    (error,) = expand("{{< qr text=x level=best />}}").errors
+    assert "qr: level must be one of low, medium, quartile, high" in error
+
+
+def test_fixit_encryptor_never_publishes_its_body() -> None:
+    result = expand('{{< fixit-encryptor "password" >}}\nsecret text\n{{< /fixit-encryptor >}}')
+    assert "cannot encrypt" in result.errors[0] and "secret" not in result.html()
