@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -115,6 +116,8 @@ class DiskCache:
         if self._clear:
             _remove_files(self.path)
             self._clear = False
+        if self.path.is_dir() and not self.path.is_symlink():
+            raise sqlite3.DatabaseError("a folder, not a database file")
         db = sqlite3.connect(self.path, timeout=30)
         try:
             db.execute("PRAGMA journal_mode=WAL")
@@ -165,6 +168,8 @@ def _damaged(exc: sqlite3.Error) -> bool:
 
 def _remove_files(path: Path) -> None:
     """The database and SQLite's files beside it (its journal, write-ahead log and index)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
             path.with_name(path.name + suffix).unlink()

@@ -67,6 +67,7 @@ def damage_a_page(path):
     lambda path: path.write_bytes(b"this is not a database" * 100),
     damage_a_page,
     lambda path: sqlite3.connect(path).executescript("DROP TABLE entries; CREATE TABLE entries (other TEXT)"),
+    lambda path: [path.unlink(), path.mkdir(), (path / "x").write_text("x")],
 ])
 def test_a_damaged_cache_is_rebuilt_with_a_warning_naming_it(tmp_path, damage):
     path = tmp_path / "katex.sqlite"

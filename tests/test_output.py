@@ -270,3 +270,24 @@ def test_two_real_builds_at_once_both_succeed(make_site):
         assert process.returncode == 0, stderr
     assert sorted(p.relative_to(site / "public") for p in (site / "public").rglob("*")) == expected
     assert sorted(p.name for p in site.iterdir()) == [".qed-cache", "content", "public"]
+
+
+def test_a_publish_that_other_builds_keep_overtaking_fails_with_one_line(tmp_path, monkeypatch):
+    dest = tmp_path / "public"
+    published(dest, "index.html", "theirs")
+
+    def gone(first, second):
+        raise FileNotFoundError(errno.ENOENT, "gone", str(second))  # another build's two renames, half done
+
+    def taken(source, target):
+        raise OSError(errno.ENOTEMPTY, os.strerror(errno.ENOTEMPTY), str(target))  # and done again
+
+    staging = Staging(dest)
+    staging.write_text("index.html", "mine")
+    monkeypatch.setattr(qed.output, "exchange", gone)
+    monkeypatch.setattr(qed.output.os, "rename", taken)
+    with pytest.raises(QedError, match=r"^other builds kept replacing .*public while this one published; build again$"):
+        staging.publish()
+    monkeypatch.undo()
+    staging.discard()
+    assert (dest / "index.html").read_text() == "theirs" and [p.name for p in tmp_path.iterdir()] == ["public"]
