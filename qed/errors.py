@@ -7,6 +7,8 @@ problem and exit 1; any other exception is a bug in qed (traceback only with --d
 from __future__ import annotations
 
 import bisect
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,3 +118,27 @@ def display_path(path: str | Path, root: str | Path | None = None) -> str:
         return path.resolve().relative_to(Path(root or Path.cwd()).resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def read_source(path: Path, display: str) -> SourceText:
+    """A user's text file as a `SourceText` (a leading byte-order mark dropped, as editors
+    show it); not UTF-8 is an error at the first bad byte's line and column."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise QedError(f"cannot read this file: {exc.strerror or exc}", Location(display)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
+        where = Location(display, data.count(b"\n", 0, exc.start) + 1, column)
+        raise QedError(f"not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8", where) from None
+    return SourceText(display, text.removeprefix("\ufeff"))
+
+
+def did_you_mean(name: str, known: Iterable[str], *, ignore_case: bool = False, cutoff: float = 0.75) -> str:
+    """"; did you mean 'admonition'?" when one of `known` is spelled close to `name`, else ""."""
+    choices = {(k.lower() if ignore_case else k): k for k in known}
+    close = difflib.get_close_matches(name.lower() if ignore_case else name, list(choices), n=1, cutoff=cutoff)
+    return f"; did you mean '{choices[close[0]]}'?" if close else ""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qed.errors import Diagnostics, Location
+from qed.errors import Diagnostics, Location, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,8 @@ def read_options(section: Mapping[str, Any] | None, options: Sequence[Option], p
     report = diagnostics if diagnostics is not None else Diagnostics()
     unknown = set(given) - {name.lower() for name in known} - {a.lower() for o in options for a in o.aliases}
     for key in sorted(unknown) if warn_unknown else ():
-        report.warning(f"unknown setting '{prefix}.{key}'; ignored (known: {', '.join(known)})", location)
+        hint = did_you_mean(key, known, ignore_case=True)
+        report.warning(f"unknown setting '{prefix}.{key}'; ignored (known: {', '.join(known)}){hint}", location)
     values: dict[str, Any] = {}
     for option in options:
         fallback = (fallbacks or {}).get(option.field, option.default)

@@ -13,7 +13,6 @@ depth; the innermost is rendered first and its output becomes part of its parent
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from collections.abc import Callable
@@ -24,7 +23,7 @@ import jinja2
 from markupsafe import Markup
 
 from qed.body import BodyContext
-from qed.errors import Location
+from qed.errors import Location, did_you_mean
 from qed.markdown import mermaid_block
 from qed.markers import marker, unwrap_block_markers
 from qed.shortcodes_builtin import highlight_html, run_in, scope_css
@@ -250,8 +249,7 @@ def _did_you_mean(name: str, env: jinja2.Environment) -> str:
     """"; did you mean 'admonition'?" when a known shortcode is spelled close to `name`."""
     known = [t.removeprefix("shortcodes/").removesuffix(".html")
              for t in env.list_templates(filter_func=lambda t: t.startswith("shortcodes/") and t.endswith(".html"))]
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return did_you_mean(name, known)
 
 
 def template_uses_inner(env: jinja2.Environment, name: str) -> bool:

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from qed.errors import QedError, SourceText
-from qed.frontmatter import split_front_matter, to_datetime
+from qed.frontmatter import MAX_DEPTH, parse_json, parse_toml, parse_yaml, split_front_matter, to_datetime
 from tests.conftest import run_qed
 
 
@@ -97,3 +97,65 @@ def test_a_bad_value_in_the_config_is_one_located_line_and_exit_1(make_site):
     site = make_site({"config.yaml": "title: T\nparams:\n  since: 2024-13-01\n", "content/a.md": "x\n"})
     result = run_qed(site)
     assert (result.returncode, result.stderr.splitlines()[0][:19]) == (1, "config.yaml:3:10: '")
+
+
+ALIAS_BOMB = "".join(f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
+
+
+def test_an_alias_bomb_is_refused_at_the_alias_that_runs_away():
+    text = "---\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + ALIAS_BOMB + "---\nbody\n"
+    with pytest.raises(QedError) as caught:
+        split_front_matter(SourceText("post.md", text))
+    assert "aliases" in caught.value.message and "refuses" in caught.value.message
+    assert str(caught.value.location) == "post.md:6:8"  # the first *d: five levels expand past the budget
+
+
+def test_ordinary_anchors_aliases_and_merge_keys_still_work():
+    _, front = parse("---\nbase: &b {x: 1, y: 2}\nk: {<<: *b, z: 3}\nl: [*b, *b]\n---\n")
+    assert front.data == {"base": {"x": 1, "y": 2}, "k": {"x": 1, "y": 2, "z": 3}, "l": [{"x": 1, "y": 2}] * 2}
+
+
+def test_an_alias_inside_the_value_it_names_is_refused():
+    with pytest.raises(QedError) as caught:
+        parse("---\ntitle: T\nloop: &a [1, *a]\n---\n")
+    assert str(caught.value.location) == "content/p.md:3:14" and "inside the value it names" in caught.value.message
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("---\nx: " + "[" * 5000 + "]" * 5000 + "\n---\n", "content/p.md:2:103"),  # libyaml would crash (C stack)
+    ("---\n" + "".join(" " * i + "k:\n" for i in range(150)) + "---\n", "content/p.md:102:101"),
+    ('{"x": ' + "[" * 5000 + "]" * 5000 + "}\n", "content/p.md:1:106"),
+    ("+++\nx = " + "[" * 5000 + "]" * 5000 + "\n+++\n", "content/p.md:2:105"),
+    ("+++\nx = " + "{a=" * 5000 + "}" * 5000 + "\n+++\n", "content/p.md:2:305"),
+    ("+++\ntitle = 'T'\n" + ".".join(["a"] * 500) + " = 1\n+++\n", "content/p.md:3:1"),
+])
+def test_nesting_thousands_deep_is_a_located_error_not_a_crash(text, where):
+    with pytest.raises(QedError) as caught:
+        parse(text)
+    assert str(caught.value.location) == where
+    assert f"nested more than {MAX_DEPTH} levels deep" in caught.value.message
+
+
+def test_a_control_character_in_yaml_is_located():
+    with pytest.raises(QedError) as caught:
+        parse("---\ntitle: ok\nsummary: é\x07\n---\n")
+    assert str(caught.value.location) == "content/p.md:3:11"
+    assert "U+0007" in caught.value.message
+
+
+def test_toml_that_ends_too_early_is_located_at_its_last_line():
+    with pytest.raises(QedError) as caught:
+        parse('+++\ntitle = "T"\ntags = ["a",\n+++\nbody\n')
+    assert caught.value.location.line == 3 and "not valid TOML" in caught.value.message
+
+
+def test_keys_keep_their_places_at_every_depth():
+    source = SourceText("c.toml", 'title = "T"\n[params]\nlogo = "x"\n[params.search]\nenable = true\n')
+    assert parse_toml(source.text, source, first_line=1).positions == {
+        ("title",): (1, 1), ("params",): (2, 2), ("params", "logo"): (3, 1), ("params", "search"): (4, 2),
+        ("params", "search", "enable"): (5, 1)}
+    source = SourceText("c.json", '{\n "a": {\n  "b": [ {"c": 1} ],\n  "d": 2\n }\n}\n')
+    assert parse_json(source)[0].positions == {("a",): (2, 2), ("a", "b"): (3, 3), ("a", "d"): (4, 3)}
+    source = SourceText("c.yaml", "a:\n  b: 1\n  c: {d: 2}\n")
+    assert parse_yaml(source.text, source, first_line=1).positions == {
+        ("a",): (1, 1), ("a", "b"): (2, 3), ("a", "c"): (3, 3), ("a", "c", "d"): (3, 7)}

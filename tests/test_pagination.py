@@ -52,7 +52,8 @@ def test_settings_follow_hugo_old_and_new():
         "config.yaml:7: pagination.pagerSize must be a whole number of at least 1, not 0",
         "config.yaml:7: pagination.path must be one URL segment such as 'page', not 'a/b'"]
     assert [str(w) for w in diagnostics.warnings] == [
-        "config.yaml:7: unknown setting 'pagination.pagersise'; ignored (known: disableAliases, pagerSize, path)"]
+        "config.yaml:7: unknown setting 'pagination.pagersise'; ignored (known: disableAliases, pagerSize, path)"
+        "; did you mean 'pagerSize'?"]
 
 
 def test_a_built_section_home_and_term_are_paginated(make_site):
