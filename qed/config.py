@@ -140,11 +140,6 @@ def find_config_file(root: Path) -> Path | None:
     return next(_root_config_files(root), None)
 
 
-def config_files(root: Path, environment: str = DEFAULT_ENVIRONMENT) -> list[Path]:
-    """Every file the config is read from, in merge order (for `serve` to watch, too)."""
-    return [*(_root_config_files(root))][:1] + list(_config_dir_files(root, environment))
-
-
 def load_config(root: Path, diagnostics: Diagnostics, environment: str = DEFAULT_ENVIRONMENT) -> SiteConfig:
     """Read, merge and validate the site's config; a site without one gets the defaults."""
     merged = _Merged()

@@ -29,6 +29,8 @@ MAX_DEPTH = 100  # mappings and lists nested deeper than this are refused (parse
 ALIAS_BUDGET = 10_000  # values YAML aliases may add to a document, or its own size if larger
 
 _FENCES = {"---": "yaml", "+++": "toml"}
+_STR_TAG = "tag:yaml.org,2002:str"
+_LIBYAML_SAFE_DEPTH = 2000  # libyaml composes recursively in C; 20,000 levels still fit its stack
 
 KeyPath = tuple[str, ...]
 Positions = dict[KeyPath, tuple[int, int]]  # key path (as written) -> (line, col) of the key
@@ -50,10 +52,32 @@ class _BadValue(Exception):
         self.node, self.problem = node, problem
 
 
+_VALUE_FAILURES = (ValueError, TypeError, AttributeError, OverflowError, KeyError)
+
+
+class _KeyPositions:
+    """What both YAML loaders add to PyYAML's safe loader: the position of every mapping key."""
+
+    def record_positions(self, node: yaml.Node, path: KeyPath, raw: SourceText, lines_before: int,
+                         positions: Positions) -> None:
+        """Where each mapping key below `node` is written, under the key as it was read
+        (`yes` is True, `1.50` is 1.5); nesting is bounded by MAX_DEPTH."""
+        if not isinstance(node, yaml.MappingNode):
+            return
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            name = key_node.value if key_node.tag == _STR_TAG else str(self.construct_object(key_node))
+            key = (*path, name)
+            where = raw.location(key_node.start_mark.index)  # by index: YAML breaks lines at \r too
+            positions.setdefault(key, (lines_before + where.line, where.col))
+            self.record_positions(value_node, key, raw, lines_before, positions)
+
+
 if yaml.__with_libyaml__:  # libyaml scans and parses ~8x faster than the pure-Python reader
     from yaml.cyaml import CParser
 
-    class _YamlBase(Composer, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+    class _Events(Composer, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
         """libyaml's events, composed in Python so that every node can be counted."""
 
         def __init__(self, stream: str) -> None:
@@ -61,11 +85,15 @@ if yaml.__with_libyaml__:  # libyaml scans and parses ~8x faster than the pure-P
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
             Composer.__init__(self)
+
+    class _FastLoader(_KeyPositions, yaml.CSafeLoader):  # type: ignore[misc]
+        """All of it in libyaml: for text that can neither alias nor nest deep (`_is_plain`)."""
 else:  # pragma: no cover - depends on how PyYAML was built
-    _YamlBase = yaml.SafeLoader  # type: ignore[misc,assignment]
+    _Events = yaml.SafeLoader  # type: ignore[misc,assignment]
+    _FastLoader = None  # type: ignore[assignment,misc]
 
 
-class _GuardedLoader(_YamlBase):  # type: ignore[misc,valid-type]
+class _GuardedLoader(_KeyPositions, _Events):  # type: ignore[misc,valid-type]
     """YAML's safe loader, refusing nesting past MAX_DEPTH and aliases that repeat more than
     ALIAS_BUDGET values (or more than the document holds) or contain themselves, each at the
     event where it happens; a value Python cannot hold is reported at its node."""
@@ -112,8 +140,29 @@ class _GuardedLoader(_YamlBase):  # type: ignore[misc,valid-type]
     def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
         try:
             return super().construct_object(node, deep)
-        except (ValueError, TypeError, AttributeError, OverflowError, KeyError) as problem:
+        except _VALUE_FAILURES as problem:
             raise _BadValue(node, problem) from None
+
+
+def _is_plain(raw: str) -> bool:
+    """Can `raw` be composed by libyaml alone? Only without anchors (so no aliases) and with
+    few enough collection starts (`[`, `{` and the block indicators `-`, `:`, `?` each
+    collection needs) that it cannot nest deep enough to exhaust libyaml's C stack."""
+    if _FastLoader is None or "&" in raw:
+        return False
+    return sum(raw.count(char) for char in "[{-:?") <= _LIBYAML_SAFE_DEPTH
+
+
+def _nests_too_deep(node: yaml.Node) -> bool:
+    """Are collections nested more than MAX_DEPTH deep below `node`? (A tree: no aliases.)"""
+    level = [node]
+    for _ in range(MAX_DEPTH):
+        level = [child for item in level if isinstance(item, yaml.CollectionNode)
+                 for child in (item.value if isinstance(item, yaml.SequenceNode)
+                               else (part for pair in item.value for part in pair))]
+        if not level:
+            return False
+    return any(isinstance(item, yaml.CollectionNode) for item in level)
 
 
 @dataclass(frozen=True)
@@ -177,14 +226,14 @@ def _parse_fenced(source: SourceText, fence: str) -> FrontMatter:
 
 def parse_yaml(raw: str, source: SourceText, first_line: int, what: str = "front matter") -> Parsed:
     """`raw` (which starts at `first_line` of `source`) as a YAML mapping; `what` names it in messages."""
-    loader = _GuardedLoader(raw)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else {}
+        loaded = _load(_FastLoader(raw), raw, source, first_line) if _is_plain(raw) else None
+        data, positions = loaded or _load(_GuardedLoader(raw), raw, source, first_line) or (None, {})
     except _Refused as refused:
-        raise QedError(refused.args[0], _at_mark(source, first_line, refused.mark)) from None
+        raise QedError(refused.args[0], _at_mark(source, first_line, raw, refused.mark)) from None
     except yaml.MarkedYAMLError as exc:
-        where = _at_mark(source, first_line, exc.problem_mark) if exc.problem_mark else None
+        mark = exc.problem_mark or exc.context_mark
+        where = _at_mark(source, first_line, raw, mark) if mark else Location(source.path, first_line, 1)
         raise QedError(f"{what} is not valid YAML: {exc.problem or exc}", where) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters)
         offset = len(raw.encode("utf-8")[: exc.position].decode("utf-8", "ignore"))
@@ -197,30 +246,44 @@ def parse_yaml(raw: str, source: SourceText, first_line: int, what: str = "front
         kind = bad.node.tag.rsplit(":", 1)[-1]
         why = f": {bad.problem}" if isinstance(bad.problem, ValueError) and len(str(bad.problem)) < 60 else ""
         raise QedError(f"{bad.node.value!r} is not a valid {kind}{why}",
-                       _at_mark(source, first_line, bad.node.start_mark)) from None
-    finally:
-        loader.dispose()
+                       _at_mark(source, first_line, raw, bad.node.start_mark)) from None
     if data is None:
         return Parsed({}, {})
     if not isinstance(data, dict):
         raise QedError(f"{what} must be a mapping of keys to values", Location(source.path, first_line, 1))
-    positions: Positions = {}
-    _yaml_positions(node, (), first_line, positions)
     return Parsed({str(k): v for k, v in data.items()}, positions)
 
 
-def _yaml_positions(node: yaml.Node, path: KeyPath, first_line: int, positions: Positions) -> None:
-    """Record where each mapping key below `node` is written (depth is bounded by MAX_DEPTH)."""
-    if not isinstance(node, yaml.MappingNode):
-        return
-    for key_node, value_node in node.value:
-        key = (*path, str(key_node.value))
-        positions.setdefault(key, (first_line + key_node.start_mark.line, key_node.start_mark.column + 1))
-        _yaml_positions(value_node, key, first_line, positions)
+def _load(loader: Any, raw: str, source: SourceText, first_line: int) -> tuple[Any, Positions] | None:
+    """Compose and construct with `loader`, and record key positions. The fast loader gives
+    None when the guarded one must say where a problem is (nesting past MAX_DEPTH, a value
+    Python cannot hold)."""
+    fast = not isinstance(loader, _GuardedLoader)
+    positions: Positions = {}
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, positions
+        if fast and _nests_too_deep(node):
+            return None
+        try:
+            data = loader.construct_document(node)
+        except _VALUE_FAILURES:
+            if fast:
+                return None
+            raise
+        if isinstance(data, dict):
+            loader.record_positions(node, (), SourceText(source.path, raw), first_line - 1, positions)
+        return data, positions
+    finally:
+        loader.dispose()
 
 
-def _at_mark(source: SourceText, first_line: int, mark: Any) -> Location:
-    return Location(source.path, first_line + mark.line, mark.column + 1)
+def _at_mark(source: SourceText, first_line: int, raw: str, mark: Any) -> Location:
+    """A YAML mark as a location: by its character index, since YAML also breaks lines at
+    characters other than newline (\r, U+0085, U+2028), and at the end of the last line
+    for an error at the end of the text."""
+    return _at_offset(source, first_line, raw, min(mark.index, len(raw.rstrip("\n"))))
 
 
 def _at_offset(source: SourceText, first_line: int, raw: str, offset: int) -> Location:

@@ -5,6 +5,7 @@ import pytest
 from qed.config import load_config
 from qed.errors import Diagnostics
 from tests.conftest import run_qed, write_files
+from tests.fuzz import METADATA_TOKENS, cases, fixture_texts
 from tests.test_frontmatter import ALIAS_BOMB
 
 
@@ -64,7 +65,7 @@ def test_wrongly_typed_values_are_all_errors_with_their_lines(tmp_path):
 def test_broken_yaml_is_an_error_at_its_position(tmp_path):
     _, diagnostics = load(tmp_path, {"config.yaml": "title: T\nparams: {a: 1\n"})
     assert len(diagnostics.errors) == 1
-    assert str(diagnostics.errors[0]).startswith("config.yaml:3:")
+    assert str(diagnostics.errors[0]).startswith("config.yaml:2:14:")  # the end of the unclosed mapping
 
 
 def test_stage_sections_are_handed_over_raw(tmp_path):
@@ -227,3 +228,18 @@ def test_a_layout_or_page_that_is_not_utf8_stops_the_build_at_its_first_bad_byte
     result = run_qed(site)
     assert result.returncode == 1
     assert result.stderr.startswith(f"{name}:2:6: not UTF-8 (byte 0xe9)"), result.stderr
+
+
+@pytest.mark.parametrize("name", ["hugo.toml", "config.yaml", "hugo.json"])
+def test_fuzzed_config_is_read_or_each_problem_is_located(tmp_path, name):
+    """Bounded fuzz of the config reader, seeded from the fixtures: whatever the file holds,
+    loading it gives a config and messages naming the file and a line, never an exception."""
+    path = tmp_path / name
+    for number, text in enumerate(cases(fixture_texts(f"config/{name}"), 600, seed=14, tokens=METADATA_TOKENS)):
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        diagnostics = Diagnostics()
+        config = load_config(tmp_path, diagnostics)
+        assert config.base_url.endswith("/"), number
+        for problem in diagnostics.errors + diagnostics.warnings:
+            assert problem.location is not None and problem.location.path == name, (number, str(problem))
+            assert 1 <= problem.location.line <= text.count("\n") + 1, (number, str(problem))

@@ -1,12 +1,15 @@
 """Front matter in YAML, TOML and JSON, with the line of every key and errors at their place."""
 
 import datetime as dt
+import re
 
 import pytest
 
+from qed import frontmatter
 from qed.errors import QedError, SourceText
 from qed.frontmatter import MAX_DEPTH, parse_json, parse_toml, parse_yaml, split_front_matter, to_datetime
 from tests.conftest import run_qed
+from tests.fuzz import METADATA_TOKENS, cases, fixture_texts
 
 
 def parse(text: str):
@@ -35,7 +38,7 @@ def test_file_without_front_matter_is_all_body():
 def test_yaml_error_points_at_line_and_column():
     with pytest.raises(QedError) as caught:
         parse("---\ntitle: Hi\ntags: [a, b\n---\nBody\n")
-    assert str(caught.value).startswith("content/p.md:4:")
+    assert str(caught.value).startswith("content/p.md:3:12:")  # the end of the unclosed list
     assert "not valid YAML" in caught.value.message
 
 
@@ -159,3 +162,40 @@ def test_keys_keep_their_places_at_every_depth():
     source = SourceText("c.yaml", "a:\n  b: 1\n  c: {d: 2}\n")
     assert parse_yaml(source.text, source, first_line=1).positions == {
         ("a",): (1, 1), ("a", "b"): (2, 3), ("a", "c"): (3, 3), ("a", "c", "d"): (3, 7)}
+
+
+def test_fuzzed_front_matter_is_parsed_or_a_located_error():
+    """Bounded fuzz of the three readers, seeded from the fixtures: whatever the text, the
+    outcome is front matter or a QedError pointing into the file, never another exception."""
+    seeds = fixture_texts("frontmatter/yaml-anchors.md", "frontmatter/toml-tables.md",
+                          "frontmatter/json-object.md", "backpropagation-loveit.md")
+    for number, text in enumerate(cases(seeds, 3000, tokens=METADATA_TOKENS)):
+        source = SourceText("p.md", text)
+        try:
+            front = split_front_matter(source)
+        except QedError as error:
+            assert error.location is not None and 1 <= error.location.line <= text.count("\n") + 1, (number, error)
+            assert error.location.col >= 1, (number, error)
+            continue
+        assert isinstance(front.data, dict) and 0 <= front.body_offset <= len(text), number
+
+
+def test_libyaml_alone_and_the_guarded_loader_read_plain_yaml_alike():
+    """Plain YAML (no anchors, shallow) is read by libyaml alone for speed; whatever the text,
+    it must give what the guarded loader gives: the same data and key positions, or an error."""
+    posts = fixture_texts("backpropagation-loveit.md", "frontmatter/yaml-anchors.md")
+    seeds = [text.split("---\n")[1] for text in posts]
+    seeds += fixture_texts("config/config.yaml")
+    seeds = [re.sub(r"[&*]\w+|<<: ", "", seed) for seed in seeds]  # no anchors: what libyaml reads alone
+    source = SourceText("p.md", "")
+    for number, raw in enumerate(cases(seeds, 800, tokens=METADATA_TOKENS)):
+        if "&" in raw:
+            continue
+        outcomes = []
+        for loader in (frontmatter._FastLoader, frontmatter._GuardedLoader):
+            try:
+                outcomes.append(frontmatter._load(loader(raw), raw, source, 1))
+            except Exception as error:
+                outcomes.append(type(error).__name__)
+        fast, guarded = outcomes
+        assert fast is None or fast == guarded or repr(fast) == repr(guarded), (number, raw)
