@@ -13,13 +13,13 @@ import datetime as dt
 import json
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from yaml.composer import Composer
-from yaml.constructor import SafeConstructor
+from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.events import AliasEvent, ScalarEvent
 from yaml.resolver import Resolver
 
@@ -56,7 +56,21 @@ _VALUE_FAILURES = (ValueError, TypeError, AttributeError, OverflowError, KeyErro
 
 
 class _KeyPositions:
-    """What both YAML loaders add to PyYAML's safe loader: the position of every mapping key."""
+    """What both YAML loaders add to PyYAML's safe loader: every mapping key is text, as in
+    Hugo (`1:` and `true:` are two keys, "1" and "true"), and the position of each is known."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            return super().construct_mapping(node, deep)  # type: ignore[misc]  # its error
+        self.flatten_mapping(node)  # type: ignore[attr-defined]  # merge keys (`<<: *a`)
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[attr-defined]
+            if not isinstance(key, Hashable):
+                raise ConstructorError("while constructing a mapping", node.start_mark,
+                                       "found unhashable key", key_node.start_mark)
+            mapping[key_text(key)] = self.construct_object(value_node, deep=deep)  # type: ignore[attr-defined]
+        return mapping
 
     def record_positions(self, node: yaml.Node, path: KeyPath, raw: SourceText, lines_before: int,
                          positions: Positions) -> None:
@@ -67,7 +81,7 @@ class _KeyPositions:
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 continue
-            name = key_node.value if key_node.tag == _STR_TAG else str(self.construct_object(key_node))
+            name = key_node.value if key_node.tag == _STR_TAG else key_text(self.construct_object(key_node))
             key = (*path, name)
             where = raw.location(key_node.start_mark.index)  # by index: YAML breaks lines at \r too
             positions.setdefault(key, (lines_before + where.line, where.col))
@@ -251,7 +265,7 @@ def parse_yaml(raw: str, source: SourceText, first_line: int, what: str = "front
         return Parsed({}, {})
     if not isinstance(data, dict):
         raise QedError(f"{what} must be a mapping of keys to values", Location(source.path, first_line, 1))
-    return Parsed({str(k): v for k, v in data.items()}, positions)
+    return Parsed(data, positions)
 
 
 def _load(loader: Any, raw: str, source: SourceText, first_line: int) -> tuple[Any, Positions] | None:
@@ -277,6 +291,15 @@ def _load(loader: Any, raw: str, source: SourceText, first_line: int) -> tuple[A
         return data, positions
     finally:
         loader.dispose()
+
+
+def key_text(key: object) -> str:
+    """A mapping key as text, as Hugo keeps every key (`1: x`, `true: y`, `2024-01-01: z`)."""
+    if type(key) is str:
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "" if key is None else str(key)
 
 
 def _at_mark(source: SourceText, first_line: int, raw: str, mark: Any) -> Location:

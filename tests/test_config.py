@@ -243,3 +243,10 @@ def test_fuzzed_config_is_read_or_each_problem_is_located(tmp_path, name):
         for problem in diagnostics.errors + diagnostics.warnings:
             assert problem.location is not None and problem.location.path == name, (number, str(problem))
             assert 1 <= problem.location.line <= text.count("\n") + 1, (number, str(problem))
+
+
+def test_keys_that_are_not_text_in_yaml_build_as_in_hugo(make_site):
+    # a number key beside a text key could not be sorted for the cache key: an internal error
+    site = make_site({"config.yaml": "title: T\nparams: {1: a, b: c}\n",
+                      "content/a.md": "---\ntitle: A\nextra: {2: x, y: z}\n---\nx\n"})
+    assert run_qed(site).returncode == 0

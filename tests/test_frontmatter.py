@@ -199,3 +199,9 @@ def test_libyaml_alone_and_the_guarded_loader_read_plain_yaml_alike():
                 outcomes.append(type(error).__name__)
         fast, guarded = outcomes
         assert fast is None or fast == guarded or repr(fast) == repr(guarded), (number, raw)
+
+
+def test_every_key_is_text_as_in_hugo_so_data_sorts_and_serializes():
+    _, front = parse("---\n1: a\ntrue: b\nx: {2: c, ~: d, 2024-01-01: e}\n---\n")
+    assert front.data == {"1": "a", "true": "b", "x": {"2": "c", "": "d", "2024-01-01": "e"}}
+    assert front.key_lines == {"1": 2, "true": 3, "x": 4}
