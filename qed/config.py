@@ -205,6 +205,8 @@ def _merge_file(merged: _Merged, path: Path, key_path: KeyPath, root: Path, diag
              for p, (line, _) in parsed.positions.items()}
     for depth in range(1, len(key_path) + 1):  # the file itself is where its key is written
         where[key_path[:depth]] = Location(display, 1)
+    for key in data:  # a key the position scan missed (`"a\u0062" = 1`) is at least in its file
+        where.setdefault((*key_path, str(key).lower())[:1], Location(display))
     for key in reversed(key_path):
         data = {key: data}
     _rename_menu(data, (), where)
