@@ -235,7 +235,7 @@ def test_fuzzed_config_is_read_or_each_problem_is_located(tmp_path, name):
     """Bounded fuzz of the config reader, seeded from the fixtures: whatever the file holds,
     loading it gives a config and messages naming the file and a line, never an exception."""
     path = tmp_path / name
-    for number, text in enumerate(cases(fixture_texts(f"config/{name}"), 600, seed=14, tokens=METADATA_TOKENS)):
+    for number, text in enumerate(cases(fixture_texts(f"config/{name}"), 400, seed=14, tokens=METADATA_TOKENS)):
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
         diagnostics = Diagnostics()
         config = load_config(tmp_path, diagnostics)
