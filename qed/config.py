@@ -12,7 +12,7 @@ file, line and key (with a close known key when there is one), a wrongly typed v
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -114,13 +114,11 @@ class SiteConfig:
 
     def location(self, key: str) -> Location:
         """Where `key` (a dotted path such as `params.search`, any case) was written, for
-        messages; a key never written is placed at its nearest written parent, or the config file."""
-        parts = key.lower().split(".")
-        for depth in range(len(parts), 0, -1):
-            found = self.locations.get(".".join(parts[:depth]))
-            if found is not None:
-                return found
-        return Location(_display(self.path, self.root) if self.path else "config")
+        messages; a key never written is placed at its nearest written parent, or the config
+        file. The location knows where every key is (`Location.of`), so that a stage's
+        messages about `math.escapes` point at that key, whichever file set it."""
+        top = Location(_display(self.path, self.root) if self.path else "config", keys=self.locations)
+        return replace(top.of(key), keys=self.locations)
 
     def __getitem__(self, key: str) -> Any:
         return self.raw[key]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,9 @@ class Location:
     path: str
     line: int = 0
     col: int = 0
+    # A config section's location also knows where each key below it is written, by dotted
+    # path from the top of the config ("math.escapes"): see `of`.
+    keys: Mapping[str, Location] | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         if self.line <= 0:
@@ -27,6 +30,18 @@ class Location:
         if self.col <= 0:
             return f"{self.path}:{self.line}"
         return f"{self.path}:{self.line}:{self.col}"
+
+    def of(self, path: str) -> Location:
+        """Where the dotted key `path` (or its nearest written parent) is, when this location
+        knows the keys below it; else this location."""
+        if not self.keys:
+            return self
+        parts = path.lower().split(".")
+        for depth in range(len(parts), 0, -1):
+            found = self.keys.get(".".join(parts[:depth]))
+            if found is not None:
+                return found
+        return self
 
     def shifted(self, lines: int = 0, col: int | None = None) -> Location:
         """The location `lines` further down; `col` replaces the column when given."""

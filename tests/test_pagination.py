@@ -87,7 +87,7 @@ def test_a_bad_pagination_setting_stops_the_build_before_anything_runs(make_site
     site = make_site({"content/a.md": "---\ntitle: A\n---\nx\n", "config.yaml": "pagination:\n  pagerSize: -2\n"})
     result = run_qed(site)
     assert result.returncode == 1
-    assert result.stderr.startswith("config.yaml:1: pagination.pagerSize must be a whole number")
+    assert result.stderr.startswith("config.yaml:2: pagination.pagerSize must be a whole number")  # its own line
 
 
 def test_site_config_exposes_the_settings_under_hugo_names(tmp_path):
