@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sys
 import tomllib
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
@@ -259,7 +260,7 @@ def parse_yaml(raw: str, source: SourceText, first_line: int, what: str = "front
     except _BadValue as bad:
         kind = bad.node.tag.rsplit(":", 1)[-1]
         why = f": {bad.problem}" if isinstance(bad.problem, ValueError) and len(str(bad.problem)) < 60 else ""
-        raise QedError(f"{bad.node.value!r} is not a valid {kind}{why}",
+        raise QedError(f"{_clip(repr(bad.node.value))} is not a valid {kind}{why}",
                        _at_mark(source, first_line, raw, bad.node.start_mark)) from None
     if data is None:
         return Parsed({}, {})
@@ -291,6 +292,10 @@ def _load(loader: Any, raw: str, source: SourceText, first_line: int) -> tuple[A
         return data, positions
     finally:
         loader.dispose()
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def key_text(key: object) -> str:
@@ -330,6 +335,8 @@ def parse_toml(raw: str, source: SourceText, first_line: int, what: str = "front
         raise QedError(f"{what} is not valid TOML: {message}", where) from None
     except RecursionError:
         data = None
+    except ValueError:  # Python's limit on the digits of a whole number
+        raise _too_long_number(raw, source, first_line) from None
     if data is None or _too_deep(data):
         raise QedError(f"nested more than {MAX_DEPTH} levels deep; qed refuses such input",
                        _deepest(raw, source, first_line)) from None
@@ -346,6 +353,8 @@ def parse_json(source: SourceText, what: str = "front matter") -> tuple[Parsed, 
         data, end = json.JSONDecoder().raw_decode(text)
     except json.JSONDecodeError as exc:
         raise QedError(f"{what} is not valid JSON: {exc.msg}", Location(source.path, exc.lineno, exc.colno)) from None
+    except ValueError:  # Python's limit on the digits of a whole number
+        raise _too_long_number(text, source, 1) from None
     if not isinstance(data, dict):
         raise QedError(f"{what} must be a JSON object", source.location(0))
     return Parsed(data, _json_positions(text[:end], source)), end
@@ -367,6 +376,14 @@ def _brackets(text: str, pattern: re.Pattern[str] = _STRING_OR_BRACKET) -> Itera
         else:
             continue
         yield match.start(), depth
+
+
+def _too_long_number(raw: str, source: SourceText, first_line: int) -> QedError:
+    """The error for a whole number longer than Python converts (4,300 digits by default)."""
+    limit = sys.get_int_max_str_digits()
+    match = re.search(rf"[0-9_]{{{limit + 1},}}", raw)
+    where = _at_offset(source, first_line, raw, match.start() if match else 0)
+    return QedError(f"a number with more than {limit:,} digits; qed refuses such input", where)
 
 
 def _bracket_depth_exceeded(text: str, pattern: re.Pattern[str] = _STRING_OR_BRACKET) -> int | None:

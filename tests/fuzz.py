@@ -30,6 +30,7 @@ METADATA_TOKENS = (
     "|", ">", "#", "\n", "\n  ", "\t", "  ", "~", "null", "true", "yes", "0x", "0o", "1e999", ".nan", "-.inf",
     "2024-02-30", "2024-01-01T10:00:00+25:00", "1979-05-27T07:32:00Z", "07:32:00", "inf", "+", "_",
     "\x00", "\x07", "\x1b", "\x85", "\r", "\u2028", "\ufeff", "\ue000", "é", "𝔸",
+    "9" * 100,  # fifty of them: more digits than Python turns into a number
 )
 
 

@@ -205,3 +205,14 @@ def test_every_key_is_text_as_in_hugo_so_data_sorts_and_serializes():
     _, front = parse("---\n1: a\ntrue: b\nx: {2: c, ~: d, 2024-01-01: e}\n---\n")
     assert front.data == {"1": "a", "true": "b", "x": {"2": "c", "": "d", "2024-01-01": "e"}}
     assert front.key_lines == {"1": 2, "true": 3, "x": 4}
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ('{"title": "T", "n": ' + "9" * 5000 + "}\n", "content/p.md:1:21"),
+    ("+++\ntitle = 'T'\nn = " + "9" * 5000 + "\n+++\n", "content/p.md:3:5"),
+    ("---\ntitle: T\nn: " + "9" * 5000 + "\n---\n", "content/p.md:3:4"),
+])
+def test_a_number_too_long_for_python_is_a_located_error(text, where):
+    with pytest.raises(QedError) as caught:
+        parse(text)
+    assert str(caught.value.location) == where and len(caught.value.message) < 100
