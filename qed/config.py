@@ -133,11 +133,6 @@ class _Merged:
     files: list[Path] = field(default_factory=list)
 
 
-def find_config_file(root: Path) -> Path | None:
-    """The root config file Hugo would read, or None."""
-    return next(_root_config_files(root), None)
-
-
 def load_config(root: Path, diagnostics: Diagnostics, environment: str = DEFAULT_ENVIRONMENT) -> SiteConfig:
     """Read, merge and validate the site's config; a site without one gets the defaults."""
     merged = _Merged()
