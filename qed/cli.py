@@ -80,6 +80,8 @@ def _add_content_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-D", "--drafts", action="store_true", help="include pages marked draft")
     parser.add_argument("-F", "--future", action="store_true", help="include pages dated in the future")
     parser.add_argument("-E", "--expired", action="store_true", help="include pages past their expiryDate")
+    parser.add_argument("-e", "--environment", metavar="NAME",
+                        help="read config/NAME/ over config/_default/ (default: production; serve: development)")
 
 
 def _add_verify_options(parser: argparse.ArgumentParser) -> None:
@@ -143,7 +145,8 @@ def _run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(source=args.source, destination=args.destination, base_url=args.base_url,
                            drafts=args.drafts, future=args.future, expired=args.expired, clean=args.clean,
                            write=args.write, jobs=args.jobs, refresh=args.refresh, strict=args.strict,
-                           junit=args.junit, timeout=args.timeout, replay=_replay_request(args))
+                           junit=args.junit, timeout=args.timeout, replay=_replay_request(args),
+                           environment=args.environment)
     progress = ProgressLine(enabled=not args.quiet and sys.stderr.isatty())
     try:
         result = build_site(options, progress.update)
@@ -164,7 +167,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     from qed.serve import serve
 
     options = BuildOptions(source=args.source, drafts=args.drafts, future=args.future, expired=args.expired,
-                           jobs=args.jobs, refresh=args.refresh, strict=args.strict, timeout=args.timeout)
+                           jobs=args.jobs, refresh=args.refresh, strict=args.strict, timeout=args.timeout,
+                           environment=args.environment)
     try:
         serve(options, args.bind, args.port, lambda line: print(line, file=sys.stderr, flush=True))
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ from typing import Any
 
 from qed.body import PageText
 from qed.config import SiteConfig
-from qed.errors import Diagnostics, Location, QedError, SourceText
+from qed.errors import Diagnostics, Location, QedError, SourceText, read_source
 from qed.frontmatter import FrontMatter, split_front_matter, to_datetime
 
 # Front matter keys with a meaning of their own; anything else lands in `params`, as in Hugo.
@@ -241,12 +241,7 @@ def read_page(path: Path, content_dir: Path, root: Path, diagnostics: Diagnostic
     relative = path.relative_to(content_dir).as_posix()
     display = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        diagnostics.error(f"not UTF-8 text (byte {exc.start})", Location(display, 1, 1))
-        return None
-    source = SourceText(display, text)
-    try:
+        source = read_source(path, display)
         front = split_front_matter(source)
     except QedError as error:
         diagnostics.add(error)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,9 @@ class Location:
     path: str
     line: int = 0
     col: int = 0
+    # A config section's location also knows where each key below it is written, by dotted
+    # path from the top of the config ("math.escapes"): see `of`.
+    keys: Mapping[str, Location] | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         if self.line <= 0:
@@ -27,6 +30,18 @@ class Location:
         if self.col <= 0:
             return f"{self.path}:{self.line}"
         return f"{self.path}:{self.line}:{self.col}"
+
+    def of(self, path: str) -> Location:
+        """Where the dotted key `path` (or its nearest written parent) is, when this location
+        knows the keys below it; else this location."""
+        if not self.keys:
+            return self
+        parts = path.lower().split(".")
+        for depth in range(len(parts), 0, -1):
+            found = self.keys.get(".".join(parts[:depth]))
+            if found is not None:
+                return found
+        return self
 
     def shifted(self, lines: int = 0, col: int | None = None) -> Location:
         """The location `lines` further down; `col` replaces the column when given."""
@@ -120,11 +135,28 @@ def display_path(path: str | Path, root: str | Path | None = None) -> str:
         return str(path)
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """"; did you mean 'x'?" when one of `known` is spelled close to `name` (a typo), else "":
-    the one suggestion rule for shortcodes, claim ids, verifier functions and config keys."""
-    close = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.75)
-    return f"; did you mean '{close[0]}'?" if close else ""
+def read_source(path: Path, display: str) -> SourceText:
+    """A user's text file as a `SourceText` (a leading byte-order mark dropped, as editors
+    show it); not UTF-8 is an error at the first bad byte's line and column."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise QedError(f"cannot read this file: {exc.strerror or exc}", Location(display)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
+        where = Location(display, data.count(b"\n", 0, exc.start) + 1, column)
+        raise QedError(f"not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8", where) from None
+    return SourceText(display, text.removeprefix("\ufeff"))
+
+
+def did_you_mean(name: str, known: Iterable[str], *, ignore_case: bool = False, cutoff: float = 0.75) -> str:
+    """"; did you mean 'admonition'?" when one of `known` is spelled close to `name`, else ""."""
+    choices = {(k.lower() if ignore_case else k): k for k in known}
+    close = difflib.get_close_matches(name.lower() if ignore_case else name, list(choices), n=1, cutoff=cutoff)
+    return f"; did you mean '{choices[close[0]]}'?" if close else ""
 
 
 def reading_order(errors: Iterable[QedError]) -> list[QedError]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qed.errors import Diagnostics, Location
+from qed.errors import Diagnostics, Location, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,17 @@ def read_options(section: Mapping[str, Any] | None, options: Sequence[Option], p
     report = diagnostics if diagnostics is not None else Diagnostics()
     unknown = set(given) - {name.lower() for name in known} - {a.lower() for o in options for a in o.aliases}
     for key in sorted(unknown) if warn_unknown else ():
-        report.warning(f"unknown setting '{prefix}.{key}'; ignored (known: {', '.join(known)})", location)
+        hint = did_you_mean(key, known, ignore_case=True)
+        report.warning(f"unknown setting '{prefix}.{key}'; ignored (known: {', '.join(known)}){hint}",
+                       _at(location, f"{prefix}.{key}"))
     values: dict[str, Any] = {}
     for option in options:
         fallback = (fallbacks or {}).get(option.field, option.default)
-        written = [given[name] for name in option.spellings if name in given]
-        value = written[-1] if written else fallback
+        written = [(name, given[name]) for name in option.spellings if name in given]
+        value = written[-1][1] if written else fallback
         if not option.kind.accepts(value):
-            report.error(f"{prefix}.{option.name} must be {option.kind.wanted}, not {value!r}", location)
+            where = _at(location, f"{prefix}.{written[-1][0]}" if written else prefix)
+            report.error(f"{prefix}.{option.name} must be {option.kind.wanted}, not {value!r}", where)
             value = fallback if option.kind.accepts(fallback) else option.default
         values[option.field] = value
     return values
@@ -94,9 +97,14 @@ def subsection(section: Mapping[str, Any] | None, name: str, prefix: str, diagno
         return {}
     if not isinstance(value, dict):
         (diagnostics if diagnostics is not None else Diagnostics()).error(
-            f"{prefix}.{name} must be a mapping, not {value!r}", location)
+            f"{prefix}.{name} must be a mapping, not {value!r}", _at(location, f"{prefix}.{name}"))
         return {}
     return value
+
+
+def _at(location: Location | None, path: str) -> Location | None:
+    """Where the key `path` is written, when `location` (a config section's) knows."""
+    return location.of(path) if location is not None else None
 
 
 def describe(options: Sequence[Option], prefix: str) -> list[str]:

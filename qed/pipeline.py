@@ -17,7 +17,7 @@ import jinja2
 from qed.bodies import RenderedBody, render_bodies
 from qed.body import Label
 from qed.body_cache import BodyCache
-from qed.config import SiteConfig, load_config
+from qed.config import DEFAULT_ENVIRONMENT, SiteConfig, load_config
 from qed.content import ContentOptions, Site, load_site
 from qed.disk_cache import check_cache_folder
 from qed.errors import BuildFailed, Diagnostics, QedError
@@ -55,6 +55,7 @@ class BuildOptions:
     junit: Path | None = None
     timeout: float | None = None
     replay: tuple[str, int] | None = None  # (claim id, seed): re-run one trial of one claim
+    environment: str | None = None  # which config/<environment>/ applies (None: production, as Hugo)
 
 
 @dataclass
@@ -83,7 +84,8 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     say = progress or (lambda _line: None)
     diagnostics = Diagnostics()
 
-    config = _apply_overrides(load_config(options.source.resolve(), diagnostics), options)
+    config = _apply_overrides(load_config(options.source.resolve(), diagnostics,
+                                          options.environment or DEFAULT_ENVIRONMENT), options)
     pagination = PaginationSettings.from_config(config, diagnostics)
     search = SearchSettings.from_config(config, diagnostics)
     verify_settings = VerifyOptions.from_config(config, diagnostics)

@@ -24,7 +24,7 @@ from qed.errors import BuildFailed, QedError
 from qed.pipeline import BuildOptions, BuildResult, build_site
 
 STATUS_PATH = "/__qed/status"
-WATCHED_FOLDERS = ("content", "layouts", "static", "theme", "verifiers", "archetypes")
+WATCHED_FOLDERS = ("content", "layouts", "static", "theme", "verifiers", "archetypes", "config")
 POLL_SECONDS = 0.4
 
 RELOAD_SCRIPT = """<script>
@@ -77,8 +77,10 @@ def serve_folder(source: Path) -> Path:
 
 
 def serve_options(options: BuildOptions, bind: str, port: int) -> BuildOptions:
-    """The build `serve` runs: into `serve_folder`, linked to the local address."""
-    return replace(options, destination=serve_folder(options.source), base_url=f"http://{bind}:{port}/", write=True)
+    """The build `serve` runs: into `serve_folder`, linked to the local address, in Hugo's
+    `development` environment unless another was asked for (as `hugo server`)."""
+    return replace(options, destination=serve_folder(options.source), base_url=f"http://{bind}:{port}/", write=True,
+                   environment=options.environment or "development")
 
 
 def site_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:

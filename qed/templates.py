@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from qed.content import Page, Site, base_path, term_path, urlize
-from qed.errors import Diagnostics, Location, QedError, display_path
+from qed.errors import Diagnostics, Location, QedError, display_path, read_source
 from qed.i18n import Translations, i18n_dirs, load_translations
 from qed.markers import marker
 from qed.shortcodes import template_filters
@@ -42,9 +42,25 @@ def layout_dirs(site_root: Path) -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
+class LayoutLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, except that a layout which is not UTF-8 is a located error (its
+    first bad byte) rather than a decoding exception from inside Jinja."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError:
+            pieces = jinja2.loaders.split_template_path(template)
+            for folder in self.searchpath:
+                path = Path(folder, *pieces)
+                if path.is_file():
+                    read_source(path, display_path(path))  # raises the located error
+            raise
+
+
 def create_environment(site_root: Path, base_url: str, *, search_enabled: bool = False) -> jinja2.Environment:
     """The one Jinja2 environment of a build: strict about undefined names, autoescaping HTML."""
-    loader = jinja2.FileSystemLoader([str(d) for d in layout_dirs(site_root)])
+    loader = LayoutLoader([str(d) for d in layout_dirs(site_root)])
     env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html", "xml"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              auto_reload=False, cache_size=-1)
@@ -94,6 +110,8 @@ def check_templates(env: jinja2.Environment, diagnostics: Diagnostics) -> None:
             env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
             diagnostics.add(template_error(exc))
+        except QedError as error:  # a layout that is not UTF-8
+            diagnostics.add(error)
 
 
 def format_date(when: dt.datetime | None, fmt: str = "%B %-d, %Y") -> str:

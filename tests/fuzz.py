@@ -22,6 +22,17 @@ TOKENS = (
     "\x00", "\x07", "\r", "\u2028", "\ufeff", "\ue000", "\uf8ff", "\U0010fffd", "é", "𝔸",
 )
 
+# Pieces that start, end or confuse YAML, TOML and JSON: front matter and config files.
+METADATA_TOKENS = (
+    "---", "+++", "...", "&a ", "*a", "&b [*a, *a, *a, *a]", "<<: *a", "!!int ", "!!float ", "!!timestamp ",
+    "!!binary ", "!!set ", "!!omap ", "!!python/object:os.system ", "!custom ", "%YAML 1.1\n", "%TAG ! x\n", "? ",
+    "- ", ": ", ":", "[", "]", "{", "}", "[[", "]]", ",", ".", "=", "'", '"', '"""', "'''", "\\", "\\u00", "\\x",
+    "|", ">", "#", "\n", "\n  ", "\t", "  ", "~", "null", "true", "yes", "0x", "0o", "1e999", ".nan", "-.inf",
+    "2024-02-30", "2024-01-01T10:00:00+25:00", "1979-05-27T07:32:00Z", "07:32:00", "inf", "+", "_",
+    "\x00", "\x07", "\x1b", "\x85", "\r", "\u2028", "\ufeff", "\ue000", "é", "𝔸",
+    "9" * 100,  # fifty of them: more digits than Python turns into a number
+)
+
 
 def fixture_texts(*names: str) -> list[str]:
     """The named fixture files (paths relative to tests/fixtures), as text."""

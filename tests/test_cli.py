@@ -64,7 +64,7 @@ def test_errors_are_one_line_each_with_location_and_exit_1(make_site):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[0] == "content/a.md:3:1: 'draft' must be true or false"
-    assert lines[1].startswith("content/b.md:3:")
+    assert lines[1].startswith("content/b.md:2:17:")  # where the list should have been closed
     assert "Traceback" not in result.stderr
     assert lines[-1] == "build failed with 2 errors; the last good site is untouched"
 

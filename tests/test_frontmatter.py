@@ -1,12 +1,15 @@
 """Front matter in YAML, TOML and JSON, with the line of every key and errors at their place."""
 
 import datetime as dt
+import re
 
 import pytest
 
+from qed import frontmatter
 from qed.errors import QedError, SourceText
-from qed.frontmatter import split_front_matter, to_datetime
+from qed.frontmatter import MAX_DEPTH, parse_json, parse_toml, parse_yaml, split_front_matter, to_datetime
 from tests.conftest import run_qed
+from tests.fuzz import METADATA_TOKENS, cases, fixture_texts
 
 
 def parse(text: str):
@@ -35,7 +38,7 @@ def test_file_without_front_matter_is_all_body():
 def test_yaml_error_points_at_line_and_column():
     with pytest.raises(QedError) as caught:
         parse("---\ntitle: Hi\ntags: [a, b\n---\nBody\n")
-    assert str(caught.value).startswith("content/p.md:4:")
+    assert str(caught.value).startswith("content/p.md:3:12:")  # the end of the unclosed list
     assert "not valid YAML" in caught.value.message
 
 
@@ -97,3 +100,119 @@ def test_a_bad_value_in_the_config_is_one_located_line_and_exit_1(make_site):
     site = make_site({"config.yaml": "title: T\nparams:\n  since: 2024-13-01\n", "content/a.md": "x\n"})
     result = run_qed(site)
     assert (result.returncode, result.stderr.splitlines()[0][:19]) == (1, "config.yaml:3:10: '")
+
+
+ALIAS_BOMB = "".join(f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
+
+
+def test_an_alias_bomb_is_refused_at_the_alias_that_runs_away():
+    text = "---\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + ALIAS_BOMB + "---\nbody\n"
+    with pytest.raises(QedError) as caught:
+        split_front_matter(SourceText("post.md", text))
+    assert "aliases" in caught.value.message and "refuses" in caught.value.message
+    assert str(caught.value.location) == "post.md:6:8"  # the first *d: five levels expand past the budget
+
+
+def test_ordinary_anchors_aliases_and_merge_keys_still_work():
+    _, front = parse("---\nbase: &b {x: 1, y: 2}\nk: {<<: *b, z: 3}\nl: [*b, *b]\n---\n")
+    assert front.data == {"base": {"x": 1, "y": 2}, "k": {"x": 1, "y": 2, "z": 3}, "l": [{"x": 1, "y": 2}] * 2}
+
+
+def test_an_alias_inside_the_value_it_names_is_refused():
+    with pytest.raises(QedError) as caught:
+        parse("---\ntitle: T\nloop: &a [1, *a]\n---\n")
+    assert str(caught.value.location) == "content/p.md:3:14" and "inside the value it names" in caught.value.message
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("---\nx: " + "[" * 5000 + "]" * 5000 + "\n---\n", "content/p.md:2:103"),  # libyaml would crash (C stack)
+    ("---\n" + "".join(" " * i + "k:\n" for i in range(150)) + "---\n", "content/p.md:102:101"),
+    ('{"x": ' + "[" * 5000 + "]" * 5000 + "}\n", "content/p.md:1:106"),
+    ("+++\nx = " + "[" * 5000 + "]" * 5000 + "\n+++\n", "content/p.md:2:105"),
+    ("+++\nx = " + "{a=" * 5000 + "}" * 5000 + "\n+++\n", "content/p.md:2:305"),
+    ("+++\ntitle = 'T'\n" + ".".join(["a"] * 500) + " = 1\n+++\n", "content/p.md:3:1"),
+])
+def test_nesting_thousands_deep_is_a_located_error_not_a_crash(text, where):
+    with pytest.raises(QedError) as caught:
+        parse(text)
+    assert str(caught.value.location) == where
+    assert f"nested more than {MAX_DEPTH} levels deep" in caught.value.message
+
+
+def test_a_control_character_in_yaml_is_located():
+    with pytest.raises(QedError) as caught:
+        parse("---\ntitle: ok\nsummary: é\x07\n---\n")
+    assert str(caught.value.location) == "content/p.md:3:11"
+    assert "U+0007" in caught.value.message
+
+
+def test_toml_that_ends_too_early_is_located_at_its_last_line():
+    with pytest.raises(QedError) as caught:
+        parse('+++\ntitle = "T"\ntags = ["a",\n+++\nbody\n')
+    assert caught.value.location.line == 3 and "not valid TOML" in caught.value.message
+
+
+def test_keys_keep_their_places_at_every_depth():
+    source = SourceText("c.toml", 'title = "T"\n[params]\nlogo = "x"\n[params.search]\nenable = true\n')
+    assert parse_toml(source.text, source, first_line=1).positions == {
+        ("title",): (1, 1), ("params",): (2, 2), ("params", "logo"): (3, 1), ("params", "search"): (4, 2),
+        ("params", "search", "enable"): (5, 1)}
+    source = SourceText("c.json", '{\n "a": {\n  "b": [ {"c": 1} ],\n  "d": 2\n }\n}\n')
+    assert parse_json(source)[0].positions == {("a",): (2, 2), ("a", "b"): (3, 3), ("a", "d"): (4, 3)}
+    source = SourceText("c.yaml", "a:\n  b: 1\n  c: {d: 2}\n")
+    assert parse_yaml(source.text, source, first_line=1).positions == {
+        ("a",): (1, 1), ("a", "b"): (2, 3), ("a", "c"): (3, 3), ("a", "c", "d"): (3, 7)}
+
+
+def test_fuzzed_front_matter_is_parsed_or_a_located_error():
+    """Bounded fuzz of the three readers, seeded from the fixtures: whatever the text, the
+    outcome is front matter or a QedError pointing into the file, never another exception."""
+    seeds = fixture_texts("frontmatter/yaml-anchors.md", "frontmatter/toml-tables.md",
+                          "frontmatter/json-object.md", "backpropagation-loveit.md")
+    for number, text in enumerate(cases(seeds, 3000, tokens=METADATA_TOKENS)):
+        source = SourceText("p.md", text)
+        try:
+            front = split_front_matter(source)
+        except QedError as error:
+            assert error.location is not None and 1 <= error.location.line <= text.count("\n") + 1, (number, error)
+            assert error.location.col >= 1, (number, error)
+            continue
+        assert isinstance(front.data, dict) and 0 <= front.body_offset <= len(text), number
+
+
+def test_libyaml_alone_and_the_guarded_loader_read_plain_yaml_alike():
+    """Plain YAML (no anchors, shallow) is read by libyaml alone for speed; whatever the text,
+    it must give what the guarded loader gives: the same data and key positions, or an error."""
+    posts = fixture_texts("backpropagation-loveit.md", "frontmatter/yaml-anchors.md")
+    seeds = [text.split("---\n")[1] for text in posts]
+    seeds += fixture_texts("config/config.yaml")
+    seeds = [re.sub(r"[&*]\w+|<<: ", "", seed) for seed in seeds]  # no anchors: what libyaml reads alone
+    source = SourceText("p.md", "")
+    for number, raw in enumerate(cases(seeds, 800, tokens=METADATA_TOKENS)):
+        if "&" in raw:
+            continue
+        outcomes = []
+        for loader in (frontmatter._FastLoader, frontmatter._GuardedLoader):
+            try:
+                outcomes.append(frontmatter._load(loader(raw), raw, source, 1))
+            except Exception as error:
+                outcomes.append(type(error).__name__)
+        fast, guarded = outcomes
+        assert fast is None or fast == guarded or repr(fast) == repr(guarded), (number, raw)
+
+
+def test_every_key_is_text_as_in_hugo_so_data_sorts_and_serializes():
+    _, front = parse("---\n1: a\ntrue: b\nx: {2: c, ~: d, 2024-01-01: e}\n---\n")
+    assert front.data == {"1": "a", "true": "b", "x": {"2": "c", "": "d", "2024-01-01": "e"}}
+    assert front.key_lines == {"1": 2, "true": 3, "x": 4}
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ('{"title": "T", "n": ' + "9" * 5000 + "}\n", "content/p.md:1:21"),
+    ("+++\ntitle = 'T'\nn = " + "9" * 5000 + "\n+++\n", "content/p.md:3:5"),
+    ("---\ntitle: T\nn: " + "9" * 5000 + "\n---\n", "content/p.md:3:4"),
+])
+def test_a_number_too_long_for_python_is_a_located_error(text, where):
+    with pytest.raises(QedError) as caught:
+        parse(text)
+    assert str(caught.value.location) == where and len(caught.value.message) < 100

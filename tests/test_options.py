@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from qed.config import load_config
 from qed.errors import Diagnostics, Location
 from qed.options import BOOL, POSITIVE_INT, URL_SEGMENT, Option, describe, one_of, read_options
-from tests.conftest import run_qed
+from tests.conftest import run_qed, write_files
 
 OPTIONS = (
     Option("pagerSize", "size", POSITIVE_INT, 10, "pages per pager"),
@@ -51,5 +52,18 @@ def test_a_bad_theorems_setting_stops_the_build_at_its_line(make_site):
                       "content/a.md": "---\ntitle: A\n---\nx\n"})
     result = run_qed(site)
     assert result.returncode == 1
-    assert result.stderr.startswith("config.yaml:2")
+    assert result.stderr.startswith("config.yaml:3: ")  # the line of `counter`, not of its section
     assert "theorems.counter must be one of shared, per-type" in result.stderr
+
+
+def test_each_message_points_at_its_key_whichever_config_file_set_it(tmp_path):
+    write_files(tmp_path, {"hugo.toml": '[pagination]\npagerSize = 0\npath = "p"\n',
+                           "config/production/pagination.yaml": "# more\ncolour: red\npath: a/b\n"})
+    diagnostics = Diagnostics()
+    config = load_config(tmp_path, diagnostics)
+    read_options(config.section("pagination"), OPTIONS, "pagination", diagnostics, config.location("pagination"))
+    assert [str(e) for e in diagnostics.errors] == [
+        "hugo.toml:2: pagination.pagerSize must be a whole number of at least 1, not 0",
+        "config/production/pagination.yaml:3: pagination.path must be one URL segment such as 'page', not 'a/b'"]
+    assert [str(w).split(";")[0] for w in diagnostics.warnings] == [
+        "config/production/pagination.yaml:2: unknown setting 'pagination.colour'"]

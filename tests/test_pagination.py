@@ -52,7 +52,8 @@ def test_settings_follow_hugo_old_and_new():
         "config.yaml:7: pagination.pagerSize must be a whole number of at least 1, not 0",
         "config.yaml:7: pagination.path must be one URL segment such as 'page', not 'a/b'"]
     assert [str(w) for w in diagnostics.warnings] == [
-        "config.yaml:7: unknown setting 'pagination.pagersise'; ignored (known: disableAliases, pagerSize, path)"]
+        "config.yaml:7: unknown setting 'pagination.pagersise'; ignored (known: disableAliases, pagerSize, path)"
+        "; did you mean 'pagerSize'?"]
 
 
 def test_a_built_section_home_and_term_are_paginated(make_site):
@@ -86,7 +87,7 @@ def test_a_bad_pagination_setting_stops_the_build_before_anything_runs(make_site
     site = make_site({"content/a.md": "---\ntitle: A\n---\nx\n", "config.yaml": "pagination:\n  pagerSize: -2\n"})
     result = run_qed(site)
     assert result.returncode == 1
-    assert result.stderr.startswith("config.yaml:1: pagination.pagerSize must be a whole number")
+    assert result.stderr.startswith("config.yaml:2: pagination.pagerSize must be a whole number")  # its own line
 
 
 def test_site_config_exposes_the_settings_under_hugo_names(tmp_path):

@@ -162,3 +162,16 @@ def test_an_open_page_reloads_itself_and_shows_build_errors(server):
             page.wait_for_selector("#qed-build-errors", state="detached", timeout=10000)
         finally:
             browser.close()
+
+
+def test_the_config_directory_is_watched_and_serve_reads_the_development_environment(tmp_path):
+    from qed.pipeline import BuildOptions
+    from qed.serve import serve_options, site_fingerprint
+
+    write_files(tmp_path, {"config/_default/params.toml": "a = 1\n", "content/a.md": "x\n"})
+    before = site_fingerprint(tmp_path)
+    (tmp_path / "config/_default/params.toml").write_text("a = 22\n", encoding="utf-8")
+    assert site_fingerprint(tmp_path) != before
+    chosen = [serve_options(BuildOptions(source=tmp_path, environment=asked), "127.0.0.1", 1313).environment
+              for asked in (None, "staging")]
+    assert chosen == ["development", "staging"]  # as hugo server

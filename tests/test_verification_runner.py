@@ -209,7 +209,7 @@ def test_a_bad_memory_setting_is_an_error_at_its_config_line(tmp_path: Path) -> 
                      config="title: x\nverify:\n  memory: lots\n")
     result = run_qed(site)
     assert result.returncode == 1
-    assert "config.yaml:2: verify.memory must be a whole number of at least 1, not 'lots'" in result.stderr
+    assert "config.yaml:3: verify.memory must be a whole number of at least 1, not 'lots'" in result.stderr
 
 
 def test_a_verifier_printing_50_mb_costs_the_build_only_what_it_keeps(tmp_path: Path) -> None:
