@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from qed.errors import QedError
+from qed.errors import Location, QedError, display_path, read_source
 from qed.templates import theme_dir
 
 
@@ -21,8 +21,15 @@ def create_content(site_root: Path, relative: str, now: dt.datetime) -> Path:
         raise QedError(f"{target.relative_to(site_root)} already exists; not overwriting it")
     archetype = _find_archetype(site_root, relative.split("/", 1)[0] if "/" in relative else "")
     title = target.stem.replace("-", " ").replace("_", " ").capitalize()
-    text = jinja2.Template(archetype.read_text(encoding="utf-8"), keep_trailing_newline=True).render(
-        title=title, date=now.isoformat(timespec="seconds"), name=target.stem)
+    shown = display_path(archetype, site_root)
+    source = read_source(archetype, shown)
+    try:
+        text = jinja2.Template(source.text, keep_trailing_newline=True).render(
+            title=title, date=now.isoformat(timespec="seconds"), name=target.stem)
+    except jinja2.TemplateSyntaxError as exc:
+        raise QedError(f"archetype template error: {exc.message}", Location(shown, exc.lineno or 0, 1)) from None
+    except jinja2.TemplateError as exc:
+        raise QedError(f"archetype template error: {exc}", Location(shown, 1, 1)) from None
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return target

@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_errors(failure.errors, failure.notes)
         return EXIT_ERRORS
     except QedError as error:
-        _print_errors([error])
+        _print_errors([error], building=getattr(args, "run", None) is _run_build)
         return EXIT_ERRORS
     except KeyboardInterrupt:
         print("interrupted; the last good site is untouched", file=sys.stderr)
@@ -199,7 +199,8 @@ def _run_new(args: argparse.Namespace) -> int:
 ERRORS_SHOWN_PER_FILE = 20  # a page with 60,000 broken calls says so in 21 lines, not 60,000
 
 
-def _print_errors(errors: list[QedError], notes: Sequence[str] = ()) -> None:
+def _print_errors(errors: list[QedError], notes: Sequence[str] = (), *, building: bool = True) -> None:
+    """Each error on its line, by file and line; a build also says its outcome."""
     for path, in_file in itertools.groupby(reading_order(errors), key=_error_path):
         listed = list(in_file)
         for error in listed[:ERRORS_SHOWN_PER_FILE]:
@@ -209,6 +210,8 @@ def _print_errors(errors: list[QedError], notes: Sequence[str] = ()) -> None:
                   file=sys.stderr)
     for note in notes:
         print(note, file=sys.stderr)
+    if not building:
+        return
     plural = "s" if len(errors) != 1 else ""
     print(f"build failed with {len(errors)} error{plural}; the last good site is untouched", file=sys.stderr)
 

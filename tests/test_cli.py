@@ -146,6 +146,18 @@ def test_new_creates_a_post_from_the_archetype(make_site):
     assert again.returncode == 1 and "already exists" in again.stderr
 
 
+def test_a_broken_archetype_is_a_located_error(make_site):
+    site = make_site({"content/.keep": "", "archetypes/default.md": "---\ntitle: {{ title \n---\n"})
+    result = run_qed(site, "new", "posts/x.md")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()  # one line, and no "build failed": nothing was being built
+    assert line.startswith("archetypes/default.md:3:1: archetype template error")
+    (site / "archetypes/default.md").write_bytes(b"---\ntitle: caf\xe9\n---\n")
+    result = run_qed(site, "new", "posts/x.md")
+    assert result.returncode == 1 and result.stderr.startswith("archetypes/default.md:2:11: not UTF-8")
+    assert not (site / "content/posts/x.md").exists()
+
+
 def test_version_and_help(make_site):
     site = make_site({"content/.keep": ""})
     assert run_qed(site, "version").stdout.startswith("qed ")

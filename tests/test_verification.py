@@ -172,6 +172,16 @@ def test_unresolved_verifiers_are_reported_at_the_claim(site: Path) -> None:
     assert all(v.status == "error" for v in report.verdicts.values())
 
 
+def test_a_verifier_module_that_is_not_utf8_is_one_located_error(site: Path) -> None:
+    (site / "verifiers" / "latin.py").write_bytes(b"# caf\xe9\ndef check(rng):\n    pass\n")
+    claims = [claim("a", "latin:check", 1), claim("b", "latin:check", 2)]
+    report, diagnostics = run(site, claims)
+    [error] = diagnostics.errors
+    assert error.location == Location("verifiers/latin.py", 1, 6) and "not UTF-8" in error.message
+    assert "2 claims cannot be checked" in error.message
+    assert {v.status for v in report.verdicts.values()} == {"error"}
+
+
 def test_typos_in_verify_and_uses_get_a_suggestion(site: Path) -> None:
     claims = [claim("thm:square", "calculus:check_sqare", 1), claim("thm:uses", None, 2, uses=["thm:squar"]),
               claim("thm:module", "calculs:check_square", 3)]

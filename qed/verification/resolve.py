@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from qed.errors import did_you_mean, display_path
+from qed.errors import QedError, did_you_mean, display_path, read_source
 
 
 class BrokenModule(ValueError):
@@ -81,7 +81,10 @@ def find_verifier(spec: str, project_root: Path) -> VerifierRef:
                          f"{did_you_mean(module, _verifier_modules(project_root))}")
     shown = display_path(path, project_root)
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = ast.parse(read_source(path, shown).text, filename=str(path))
+    except QedError as exc:  # not UTF-8, unreadable
+        where = exc.location
+        raise BrokenModule(exc.message, path, where.line if where else 0, where.col if where else 0) from None
     except SyntaxError as exc:
         raise BrokenModule(f"syntax error: {exc.msg}", path, exc.lineno or 0, exc.offset or 0) from None
     line = _definition_line(tree, function)
