@@ -31,6 +31,7 @@ ALIAS_BUDGET = 10_000  # values YAML aliases may add to a document, or its own s
 
 _FENCES = {"---": "yaml", "+++": "toml"}
 _STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _LIBYAML_SAFE_DEPTH = 2000  # libyaml composes recursively in C; 20,000 levels still fit its stack
 
 KeyPath = tuple[str, ...]
@@ -63,6 +64,7 @@ class _KeyPositions:
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
         if not isinstance(node, yaml.MappingNode):
             return super().construct_mapping(node, deep)  # type: ignore[misc]  # its error
+        self._refuse_duplicate_keys(node)
         self.flatten_mapping(node)  # type: ignore[attr-defined]  # merge keys (`<<: *a`)
         mapping: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -72,6 +74,19 @@ class _KeyPositions:
                                        "found unhashable key", key_node.start_mark)
             mapping[key_text(key)] = self.construct_object(value_node, deep=deep)  # type: ignore[attr-defined]
         return mapping
+
+    def _refuse_duplicate_keys(self, node: yaml.MappingNode) -> None:
+        """A key written twice in one mapping is an error at the second, as in Hugo: PyYAML
+        would keep the last silently (`draft: true` then `draft: false` publishes). Keys a
+        merge (`<<: *a`) brings in may be overridden; those come in after this check."""
+        seen: set[str] = set()
+        for key_node, _value in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            name = key_node.value if key_node.tag == _STR_TAG else key_text(self.construct_object(key_node))  # type: ignore[attr-defined]
+            if name in seen:
+                raise _Refused(f"key '{_clip(name)}' is written twice in this mapping; keep one", key_node.start_mark)
+            seen.add(name)
 
     def record_positions(self, node: yaml.Node, path: KeyPath, raw: SourceText, lines_before: int,
                          positions: Positions) -> None:

@@ -216,3 +216,20 @@ def test_a_number_too_long_for_python_is_a_located_error(text, where):
     with pytest.raises(QedError) as caught:
         parse(text)
     assert str(caught.value.location) == where and len(caught.value.message) < 100
+
+
+@pytest.mark.parametrize("text, where", [
+    ("title: A\ndraft: true\ndraft: false\n", "m.md:4:1"),  # the second one, in the file's lines
+    ("params:\n  math: true\n  math: false\n", "m.md:4:3"),
+    ("a: &x {k: 1}\nb: {k: 2, k: 3}\n", "m.md:3:11"),
+])
+def test_a_key_written_twice_is_an_error_at_the_second(text, where):
+    """PyYAML keeps the last silently, so `draft: true` above `draft: false` would publish."""
+    with pytest.raises(QedError) as caught:
+        parse_yaml(text, SourceText("m.md", "---\n" + text + "---\n"), 2)
+    assert str(caught.value.location) == where and "written twice" in caught.value.message
+
+
+def test_a_merge_key_may_be_overridden_without_being_a_duplicate():
+    text = "a: &x {k: 1, j: 1}\nb:\n  <<: *x\n  k: 2\n"
+    assert parse_yaml(text, SourceText("m.md", text), 1).data["b"] == {"k": 2, "j": 1}
