@@ -130,25 +130,26 @@ class _Finder:
                          if self.delimiters else None)
         special = "\\\\`<&" + re.escape(MARKER_RE.pattern[0]) + "".join(
             re.escape(d.left[0]) for d in self.passthrough)
-        self._inline_special = re.compile(f"[{special}]|  \n")
+        self._inline_special = re.compile(f"[{special}\n]")
         # a block holding none of these has no formula: no opener, escape or entity
         self._may_hold_math = re.compile("[&\\\\" + "".join(
             re.escape(d.left[0]) for d in (*self.delimiters, *self.passthrough)) + "]")
         self._html_special = re.compile("[<&]")
         self._ends: dict[str, re.Pattern[str]] = {}
+        self._continuations: dict[int, re.Pattern[str]] = {0: re.compile("[ \t]*")}
         self._triggers = frozenset(d.left[0] for d in self.passthrough)
 
     # -- blocks ---------------------------------------------------------------------------
 
     def markdown(self) -> list[Found]:
-        for start, end, kind in CodeMap.of(self.text, with_blocks=True).text_block_ranges():
+        for start, end, kind, quotes in CodeMap.of(self.text, with_blocks=True).text_block_ranges():
             if kind == "html":
                 self.html_text(start, end)
             elif kind == "row":
                 for cell_start, cell_end in _cells(self.text, start, end):
                     self.inline(cell_start, cell_end)
             else:
-                self.inline(start, end)
+                self.inline(start, end, quotes)
         return self.found
 
     def html_text(self, start: int, end: int) -> list[Found]:
@@ -176,19 +177,36 @@ class _Finder:
         self.split(node)
         return self.found
 
-    def inline(self, start: int, end: int) -> None:
-        """Markdown inline text: Goldmark's escapes, code spans, raw HTML, hard breaks and
-        passthrough formulas decide where its text nodes are and what they hold."""
+    def inline(self, start: int, end: int, quotes: int = 0) -> None:
+        """Markdown inline text: Goldmark's escapes, code spans, raw HTML, line breaks and
+        passthrough formulas decide where its text nodes are and what they hold. A line's
+        leading whitespace (and `>` in a quote) and the spaces before a newline are not text."""
         text, node, pos = self.text, _TextNode(), start
         if not self._may_hold_math.search(text, start, end):
             return
+        continuation = self._continuations.get(quotes)
+        if continuation is None:
+            continuation = self._continuations[quotes] = re.compile(f"(?:[ ]{{0,3}}>[ ]?){{0,{quotes}}}[ \t]*")
         while pos < end:
             m = self._inline_special.search(text, pos, end)
             if m is None:
                 break
             p = m.start()
-            node.copy(text, pos, p)
             ch = text[p]
+            if ch == "\n":
+                trailing = p
+                while trailing > pos and text[trailing - 1] in " \t":
+                    trailing -= 1
+                node.copy(text, pos, trailing)
+                after = continuation.match(text, p + 1, end).end()
+                if text.startswith("  ", p - 2) and trailing <= p - 2:  # two spaces before it: <br>
+                    self.split(node)
+                    node = _TextNode()
+                else:
+                    node.put("\n", trailing, after - trailing)
+                pos = after
+                continue
+            node.copy(text, pos, p)
             after: int | None = None
             if ch in self._triggers or ch == "\\":
                 after = self._passthrough(p, end)
@@ -212,8 +230,8 @@ class _Finder:
         text, ch = self.text, self.text[p]
         if ch == "\\":
             nxt = text[p + 1: p + 2]
-            if nxt == "\n":
-                return p + 2, True  # a hard line break: <br>
+            if nxt == "\n":  # a hard line break: <br>
+                return p + 2 + len(self._continuations[0].match(text, p + 2, end).group(0)), True
             if nxt and nxt in _PUNCTUATION:
                 if self.unescape:
                     node.put(nxt, p, 2)
@@ -232,8 +250,6 @@ class _Finder:
             return self._after_ignored(tag, end), True
         if ch == "&":
             return self._entity(node, p, end), False
-        if ch == " ":  # two spaces before a newline: <br>
-            return p + 3, True
         marker = MARKER_RE.match(text, p, end)
         if marker is not None:
             return marker.end(), True  # a shortcode's HTML: an element of its own
