@@ -10,9 +10,10 @@ pandoc rule), and an opener without its closer makes the rest of its text node p
 text. Nothing inside script, noscript, style, textarea, pre, code or option is searched.
 
 `find_math` reproduces that on the markdown source, so formulas are still cut out before
-markdown runs (`qed.math`) and each keeps its place in the file for messages. What is
-not reproduced: emphasis that Goldmark starts inside a formula (`a^*b^*`) and links
-split text nodes in the theme, not here; the typographer's curly quotes are not applied.
+markdown runs (`qed.math`) and each keeps its place in the file for messages. Emphasis is
+matched as CommonMark matches it (a formula `$x^*y + z^*$` is split by the `<em>` Goldmark
+makes of it). What is not reproduced: links split text nodes in the theme, not here, and
+the typographer's curly quotes (`f'` becomes `f’`) are not applied.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import bisect
 import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -128,13 +130,16 @@ class _Finder:
         self.found: list[Found] = []
         self._left_re = (re.compile("|".join(re.escape(d.left) for d in self.delimiters))
                          if self.delimiters else None)
-        special = "\\\\`<&" + re.escape(MARKER_RE.pattern[0]) + "".join(
+        special = "\\\\`<&*_" + re.escape(MARKER_RE.pattern[0]) + "".join(
             re.escape(d.left[0]) for d in self.passthrough)
         self._inline_special = re.compile(f"[{special}\n]")
         # a block holding none of these has no formula: no opener, escape or entity
         self._may_hold_math = re.compile("[&\\\\" + "".join(
             re.escape(d.left[0]) for d in (*self.delimiters, *self.passthrough)) + "]")
         self._html_special = re.compile("[<&]")
+        self._collecting = False  # the first pass over a block: emphasis delimiters only
+        self._runs: list[_DelimiterRun] = []
+        self._tags: dict[int, int] = {}  # emphasis: source offset -> delimiter characters that are tags
         self._ends: dict[str, re.Pattern[str]] = {}
         self._continuations: dict[int, re.Pattern[str]] = {0: re.compile("[ \t]*")}
         self._triggers = frozenset(d.left[0] for d in self.passthrough)
@@ -181,12 +186,21 @@ class _Finder:
         """Markdown inline text: Goldmark's escapes, code spans, raw HTML, line breaks and
         passthrough formulas decide where its text nodes are and what they hold. A line's
         leading whitespace (and `>` in a quote) and the spaces before a newline are not text."""
-        text, node, pos = self.text, _TextNode(), start
-        if not self._may_hold_math.search(text, start, end):
+        if not self._may_hold_math.search(self.text, start, end):
             return
         continuation = self._continuations.get(quotes)
         if continuation is None:
             continuation = self._continuations[quotes] = re.compile(f"(?:[ ]{{0,3}}>[ ]?){{0,{quotes}}}[ \t]*")
+        self._tags = {}
+        if _EMPHASIS_RE.search(self.text, start, end):  # emphasis is matched over the whole block first
+            self._collecting, self._runs = True, []
+            self._inline_nodes(start, end, continuation)
+            self._collecting = False
+            self._tags = _match_emphasis(self._runs)
+        self._inline_nodes(start, end, continuation)
+
+    def _inline_nodes(self, start: int, end: int, continuation: re.Pattern[str]) -> None:
+        text, node, pos = self.text, _TextNode(), start
         while pos < end:
             m = self._inline_special.search(text, pos, end)
             if m is None:
@@ -207,6 +221,9 @@ class _Finder:
                 pos = after
                 continue
             node.copy(text, pos, p)
+            if ch in "*_":
+                node, pos = self._delimiter_run(node, p, start, end)
+                continue
             after: int | None = None
             if ch in self._triggers or ch == "\\":
                 after = self._passthrough(p, end)
@@ -224,6 +241,28 @@ class _Finder:
             pos = after
         node.copy(text, pos, end)
         self.split(node)
+
+    def _delimiter_run(self, node: _TextNode, p: int, start: int, end: int) -> tuple[_TextNode, int]:
+        """A run of `*` or `_`: recorded on the first pass; on the second, the characters
+        emphasis made tags end the text node, the others stay text."""
+        text, ch, k = self.text, self.text[p], p
+        while k < end and text[k] == ch:
+            k += 1
+        if self._collecting:
+            before = text[p - 1] if p > start else " "
+            after = text[k] if k < end else " "
+            self._runs.append(_DelimiterRun(p, k - p, ch, *_can_open_close(ch, before, after)))
+        q = p
+        while q < k:
+            used = self._tags.get(q)
+            if used:
+                self.split(node)
+                node = _TextNode()
+                q += used
+            else:
+                node.copy(text, q, q + 1)
+                q += 1
+        return node, k
 
     def _inline_at(self, node: _TextNode, p: int, end: int) -> tuple[int, bool]:
         """(where to go on, whether a text node ends here) for the character at `p`."""
@@ -320,7 +359,8 @@ class _Finder:
         formula = text[body:close]
         tex = _unescape(formula) if self.passthrough_unescape else formula
         stop = close + len(opener.right)
-        self.found.append(Found(p, stop, tex, opener.display, text[p:stop], passthrough=True))
+        if not self._collecting:
+            self.found.append(Found(p, stop, tex, opener.display, text[p:stop], passthrough=True))
         return stop
 
     def _opener(self, p: int) -> Delimiter | None:
@@ -335,7 +375,7 @@ class _Finder:
         """auto-render's splitAtDelimiters over one text node: the leftmost opener (the first
         delimiter of the list that starts there), its closer outside braces; an opener with
         no closer leaves the rest of the node as text."""
-        if not node.parts or self._left_re is None:
+        if not node.parts or self._left_re is None or self._collecting:
             return
         text = "".join(node.parts)
         pos = 0
@@ -376,6 +416,76 @@ class _Finder:
                 level -= 1
             index += 1
         return -1
+
+
+_EMPHASIS_RE = re.compile(r"[*_]")
+
+
+@dataclass
+class _DelimiterRun:
+    """A run of `*` or `_` in a block's text, as CommonMark's emphasis algorithm sees it."""
+
+    start: int
+    length: int
+    char: str
+    can_open: bool
+    can_close: bool
+    left: int = 0  # characters not yet used by a match
+
+
+def _is_punctuation(ch: str) -> bool:
+    return ch in _PUNCTUATION or unicodedata.category(ch)[0] in "PS"
+
+
+def _can_open_close(ch: str, before: str, after: str) -> tuple[bool, bool]:
+    """CommonMark's flanking rules; `_` inside a word neither opens nor closes."""
+    left = not after.isspace() and (not _is_punctuation(after) or before.isspace() or _is_punctuation(before))
+    right = not before.isspace() and (not _is_punctuation(before) or after.isspace() or _is_punctuation(after))
+    if ch == "*":
+        return left, right
+    return (left and (not right or _is_punctuation(before)), right and (not left or _is_punctuation(after)))
+
+
+def _match_emphasis(runs: list[_DelimiterRun]) -> dict[int, int]:
+    """CommonMark's process_emphasis: which delimiter characters become `<em>`/`<strong>`
+    tags (source offset -> how many), each closer with the nearest opener it may close.
+
+    `stack` holds the runs that may still open, in order; a closer's search stops at the
+    height where the last failed search for its kind stopped (CommonMark's openers_bottom),
+    so a block full of unmatched closers costs no more than its length."""
+    tags: dict[int, int] = {}
+    stack: list[_DelimiterRun] = []
+    bottom: dict[tuple[str, bool, int], int] = {}
+    for closer in runs:
+        closer.left = closer.length
+        key = (closer.char, closer.can_open, closer.length % 3)
+        while closer.can_close and closer.left > 0:
+            floor = min(bottom.get(key, 0), len(stack))
+            found = next((j for j in range(len(stack) - 1, floor - 1, -1) if _may_match(stack[j], closer)), None)
+            if found is None:
+                bottom[key] = len(stack)
+                break
+            opener = stack[found]
+            used = 2 if opener.left >= 2 and closer.left >= 2 else 1
+            opener.left -= used
+            tags[opener.start + opener.left] = used
+            tags[closer.start + closer.length - closer.left] = used
+            closer.left -= used
+            del stack[found + 1:]  # delimiters between opener and closer stay text
+            if opener.left == 0:
+                stack.pop()
+        if closer.can_open and closer.left > 0:
+            stack.append(closer)
+    return tags
+
+
+def _may_match(opener: _DelimiterRun, closer: _DelimiterRun) -> bool:
+    """Same character, an opener with characters left, and not against the rule of 3."""
+    if opener.char != closer.char or not opener.can_open or opener.left <= 0:
+        return False
+    if (opener.can_close or closer.can_open) and (opener.length + closer.length) % 3 == 0:
+        return opener.length % 3 == 0 and closer.length % 3 == 0
+    return True
 
 
 def _unescape(text: str) -> str:

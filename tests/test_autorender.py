@@ -56,6 +56,12 @@ def test_ignored_tags_and_code_are_not_searched():
     assert found(fixture("ignored.md")) == [("k", False)]
 
 
+def test_emphasis_goldmark_starts_inside_a_formula_splits_it():
+    """Unescaped stars that open and close emphasis, or an underscore after punctuation, end
+    a text node in the middle of the formula; escaped stars and a lone closer do not."""
+    assert found(fixture("emphasis.md")) == [("x^*y + z^*", False), ("a^* + b^*", False), ("w", False)]
+
+
 def test_passthrough_delimiters_pass_verbatim_and_close_at_the_first_closer():
     """FixIt: everything passes through; `\\$` inside a `$` formula closes it, as Goldmark's does."""
     formulas = find_math(fixture("passthrough.md"), (), FIXIT_PASSTHROUGH)
@@ -115,7 +121,8 @@ def _auto_render_dist():
 
 @pytest.mark.skipif(not CHROMIUM.exists() or _auto_render_dist() is None,
                     reason="needs Chromium and KaTeX's auto-render (CI installs chromium and libjs-katex)")
-@pytest.mark.parametrize("name", ["spaces.md", "tables.md", "blocks.md", "html-block.md", "ignored.md"])
+@pytest.mark.parametrize("name", ["spaces.md", "tables.md", "blocks.md", "html-block.md", "ignored.md",
+                                  "emphasis.md"])
 def test_qed_finds_what_auto_render_finds_in_the_browser(name):
     """The post through a CommonMark renderer (Goldmark's escapes, tables, raw HTML), then
     LoveIt's renderMathInElement in Chromium: its formulas are the ones qed finds."""
