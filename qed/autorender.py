@@ -168,7 +168,7 @@ class _Finder:
             p = m.start()
             node.copy(text, pos, p)
             if text[p] == "&":
-                pos = self._entity(node, p, end)
+                pos = self._entity(node, p, end, decode=True)
                 continue
             tag = _HTML_TAG_RE.match(text, p, end)
             if tag is None:
@@ -288,7 +288,7 @@ class _Finder:
                 return p + 1, False
             return self._after_ignored(tag, end), True
         if ch == "&":
-            return self._entity(node, p, end), False
+            return self._entity(node, p, end, decode=self.unescape), False
         marker = MARKER_RE.match(text, p, end)
         if marker is not None:
             return marker.end(), True  # a shortcode's HTML: an element of its own
@@ -317,9 +317,11 @@ class _Finder:
             return k, False
         return close.end(), True
 
-    def _entity(self, node: _TextNode, p: int, end: int) -> int:
+    def _entity(self, node: _TextNode, p: int, end: int, *, decode: bool) -> int:
+        """An entity: one character of the text node when decoded (the browser decodes them in
+        HTML; Goldmark in markdown), as written otherwise."""
         entity = _ENTITY_RE.match(self.text, p, end)
-        if entity is None or not self.unescape:
+        if entity is None or not decode:
             node.copy(self.text, p, p + 1)
             return p + 1
         node.put(html.unescape(entity.group(0)), p, entity.end() - p)
