@@ -12,8 +12,8 @@ text. Nothing inside script, noscript, style, textarea, pre, code or option is s
 `find_math` reproduces that on the markdown source, so formulas are still cut out before
 markdown runs (`qed.math`) and each keeps its place in the file for messages. Emphasis is
 matched as CommonMark matches it (a formula `$x^*y + z^*$` is split by the `<em>` Goldmark
-makes of it). What is not reproduced: links split text nodes in the theme, not here, and
-the typographer's curly quotes (`f'` becomes `f’`) are not applied.
+makes of it), and inline links and images are elements. What is not reproduced: reference
+links (`[text][ref]`), and Goldmark's typographer (`f'` becomes `f’` in Hugo).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ class _Finder:
         self.found: list[Found] = []
         self._left_re = (re.compile("|".join(re.escape(d.left) for d in self.delimiters))
                          if self.delimiters else None)
-        special = "\\\\`<&*_" + re.escape(MARKER_RE.pattern[0]) + "".join(
+        special = "\\\\`<&*_!\\[\\]" + re.escape(MARKER_RE.pattern[0]) + "".join(
             re.escape(d.left[0]) for d in self.passthrough)
         self._inline_special = re.compile(f"[{special}\n]")
         # a block holding none of these has no formula: no opener, escape or entity
@@ -140,6 +140,7 @@ class _Finder:
         self._collecting = False  # the first pass over a block: emphasis delimiters only
         self._runs: list[_DelimiterRun] = []
         self._tags: dict[int, int] = {}  # emphasis: source offset -> delimiter characters that are tags
+        self._link_closes: dict[int, int] = {}  # a link's `]` -> the end of its `(destination)`
         self._ends: dict[str, re.Pattern[str]] = {}
         self._continuations: dict[int, re.Pattern[str]] = {0: re.compile("[ \t]*")}
         self._triggers = frozenset(d.left[0] for d in self.passthrough)
@@ -201,6 +202,7 @@ class _Finder:
 
     def _inline_nodes(self, start: int, end: int, continuation: re.Pattern[str]) -> None:
         text, node, pos = self.text, _TextNode(), start
+        self._link_closes = {}
         while pos < end:
             m = self._inline_special.search(text, pos, end)
             if m is None:
@@ -224,6 +226,15 @@ class _Finder:
             if ch in "*_":
                 node, pos = self._delimiter_run(node, p, start, end)
                 continue
+            if ch in "[]!":
+                after = self._link_part(p, end)
+                if after is None:
+                    node.copy(text, p, p + 1)
+                    pos = p + 1
+                else:
+                    self.split(node)
+                    node, pos = _TextNode(), after
+                continue
             after: int | None = None
             if ch in self._triggers or ch == "\\":
                 after = self._passthrough(p, end)
@@ -241,6 +252,26 @@ class _Finder:
             pos = after
         node.copy(text, pos, end)
         self.split(node)
+
+    def _link_part(self, p: int, end: int) -> int | None:
+        """Where scanning goes on after a part of an inline link `[text](destination)`, which
+        is an element (`<a>`) to the browser: its `[` (the text is a node of its own), its
+        `](destination)`, or a whole image `![alt](src)`; None for a bracket that is text."""
+        text = self.text
+        if text[p] == "]":
+            return self._link_closes.pop(p, None)
+        image = text[p] == "!"
+        if image and not text.startswith("[", p + 1):
+            return None
+        bracket = p + 1 if image else p
+        link = _inline_link(text, bracket, end)
+        if link is None:
+            return None
+        close, stop = link
+        if image:
+            return stop
+        self._link_closes[close] = stop
+        return bracket + 1
 
     def _delimiter_run(self, node: _TextNode, p: int, start: int, end: int) -> tuple[_TextNode, int]:
         """A run of `*` or `_`: recorded on the first pass; on the second, the characters
@@ -421,6 +452,34 @@ class _Finder:
 
 
 _EMPHASIS_RE = re.compile(r"[*_]")
+
+
+def _inline_link(text: str, bracket: int, end: int) -> tuple[int, int] | None:
+    """(its `]`, its end) when an inline link starts at `bracket`: balanced brackets, then
+    `(` right after, then a destination (and title) with balanced parentheses up to `)`."""
+    close = _balanced(text, bracket, end, "[", "]")
+    if close is None or not text.startswith("(", close + 1):
+        return None
+    stop = _balanced(text, close + 1, end, "(", ")")
+    return None if stop is None else (close, stop + 1)
+
+
+def _balanced(text: str, start: int, end: int, opening: str, closing: str) -> int | None:
+    """Where the `closing` that matches the `opening` at `start` is (backslash escapes skipped)."""
+    depth, i = 0, start
+    while i < end:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == opening:
+            depth += 1
+        elif ch == closing:
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
 
 
 @dataclass

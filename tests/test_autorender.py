@@ -62,6 +62,11 @@ def test_emphasis_goldmark_starts_inside_a_formula_splits_it():
     assert found(fixture("emphasis.md")) == [("x^*y + z^*", False), ("a^* + b^*", False), ("w", False)]
 
 
+def test_links_and_images_are_elements():
+    """A link's text is a node of its own and `](url)` no text; an image's alt text is no text."""
+    assert found(fixture("links.md")) == [("n = 1", False), ("y", False), ("[0,1]", False)]
+
+
 def test_passthrough_delimiters_pass_verbatim_and_close_at_the_first_closer():
     """FixIt: everything passes through; `\\$` inside a `$` formula closes it, as Goldmark's does."""
     formulas = find_math(fixture("passthrough.md"), (), FIXIT_PASSTHROUGH)
@@ -122,7 +127,7 @@ def _auto_render_dist():
 @pytest.mark.skipif(not CHROMIUM.exists() or _auto_render_dist() is None,
                     reason="needs Chromium and KaTeX's auto-render (CI installs chromium and libjs-katex)")
 @pytest.mark.parametrize("name", ["spaces.md", "tables.md", "blocks.md", "html-block.md", "ignored.md",
-                                  "emphasis.md"])
+                                  "emphasis.md", "links.md"])
 def test_qed_finds_what_auto_render_finds_in_the_browser(name):
     """The post through a CommonMark renderer (Goldmark's escapes, tables, raw HTML), then
     LoveIt's renderMathInElement in Chromium: its formulas are the ones qed finds."""
