@@ -141,6 +141,7 @@ class _Finder:
         self._runs: list[_DelimiterRun] = []
         self._tags: dict[int, int] = {}  # emphasis: source offset -> delimiter characters that are tags
         self._link_closes: dict[int, int] = {}  # a link's `]` -> the end of its `(destination)`
+        self._pairs: dict[int, int] | None = None  # brackets and parentheses of the block, matched
         self._ends: dict[str, re.Pattern[str]] = {}
         self._continuations: dict[int, re.Pattern[str]] = {0: re.compile("[ \t]*")}
         self._triggers = frozenset(d.left[0] for d in self.passthrough)
@@ -202,7 +203,7 @@ class _Finder:
 
     def _inline_nodes(self, start: int, end: int, continuation: re.Pattern[str]) -> None:
         text, node, pos = self.text, _TextNode(), start
-        self._link_closes = {}
+        self._link_closes, self._pairs = {}, None
         while pos < end:
             m = self._inline_special.search(text, pos, end)
             if m is None:
@@ -264,10 +265,12 @@ class _Finder:
         if image and not text.startswith("[", p + 1):
             return None
         bracket = p + 1 if image else p
-        link = _inline_link(text, bracket, end)
-        if link is None:
+        if self._pairs is None:
+            self._pairs = _matching(text, bracket, end)
+        close = self._pairs.get(bracket)
+        if close is None or not text.startswith("(", close + 1) or close + 1 not in self._pairs:
             return None
-        close, stop = link
+        stop = self._pairs[close + 1] + 1
         if image:
             return stop
         self._link_closes[close] = stop
@@ -454,32 +457,23 @@ class _Finder:
 _EMPHASIS_RE = re.compile(r"[*_]")
 
 
-def _inline_link(text: str, bracket: int, end: int) -> tuple[int, int] | None:
-    """(its `]`, its end) when an inline link starts at `bracket`: balanced brackets, then
-    `(` right after, then a destination (and title) with balanced parentheses up to `)`."""
-    close = _balanced(text, bracket, end, "[", "]")
-    if close is None or not text.startswith("(", close + 1):
-        return None
-    stop = _balanced(text, close + 1, end, "(", ")")
-    return None if stop is None else (close, stop + 1)
-
-
-def _balanced(text: str, start: int, end: int, opening: str, closing: str) -> int | None:
-    """Where the `closing` that matches the `opening` at `start` is (backslash escapes skipped)."""
-    depth, i = 0, start
+def _matching(text: str, start: int, end: int) -> dict[int, int]:
+    """Every `[` and `(` in [start, end) -> its matching `]` or `)` (unmatched ones absent),
+    backslash escapes skipped: one pass, whatever the nesting."""
+    pairs: dict[int, int] = {}
+    stacks: dict[str, list[int]] = {"]": [], ")": []}
+    i = start
     while i < end:
         ch = text[i]
         if ch == "\\":
             i += 2
             continue
-        if ch == opening:
-            depth += 1
-        elif ch == closing:
-            depth -= 1
-            if depth == 0:
-                return i
+        if ch in "[(":
+            stacks["]" if ch == "[" else ")"].append(i)
+        elif ch in "])" and stacks[ch]:
+            pairs[stacks[ch].pop()] = i
         i += 1
-    return None
+    return pairs
 
 
 @dataclass
