@@ -10,9 +10,10 @@ pandoc rule), and an opener without its closer makes the rest of its text node p
 text. Nothing inside script, noscript, style, textarea, pre, code or option is searched.
 
 `find_math` reproduces that on the markdown source, so formulas are still cut out before
-markdown runs (`qed.math`) and each keeps its place in the file for messages. What is
-not reproduced: emphasis that Goldmark starts inside a formula (`a^*b^*`) and links
-split text nodes in the theme, not here; the typographer's curly quotes are not applied.
+markdown runs (`qed.math`) and each keeps its place in the file for messages. Emphasis is
+matched as CommonMark matches it (a formula `$x^*y + z^*$` is split by the `<em>` Goldmark
+makes of it), and inline links and images are elements. What is not reproduced: reference
+links (`[text][ref]`), and Goldmark's typographer (`f'` becomes `f’` in Hugo).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import bisect
 import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -128,27 +130,33 @@ class _Finder:
         self.found: list[Found] = []
         self._left_re = (re.compile("|".join(re.escape(d.left) for d in self.delimiters))
                          if self.delimiters else None)
-        special = "\\\\`<&" + re.escape(MARKER_RE.pattern[0]) + "".join(
+        special = "\\\\`<&*_!\\[\\]" + re.escape(MARKER_RE.pattern[0]) + "".join(
             re.escape(d.left[0]) for d in self.passthrough)
-        self._inline_special = re.compile(f"[{special}]|  \n")
+        self._inline_special = re.compile(f"[{special}\n]")
         # a block holding none of these has no formula: no opener, escape or entity
         self._may_hold_math = re.compile("[&\\\\" + "".join(
             re.escape(d.left[0]) for d in (*self.delimiters, *self.passthrough)) + "]")
         self._html_special = re.compile("[<&]")
+        self._collecting = False  # the first pass over a block: emphasis delimiters only
+        self._runs: list[_DelimiterRun] = []
+        self._tags: dict[int, int] = {}  # emphasis: source offset -> delimiter characters that are tags
+        self._link_closes: dict[int, int] = {}  # a link's `]` -> the end of its `(destination)`
+        self._pairs: dict[int, int] | None = None  # brackets and parentheses of the block, matched
         self._ends: dict[str, re.Pattern[str]] = {}
+        self._continuations: dict[int, re.Pattern[str]] = {0: re.compile("[ \t]*")}
         self._triggers = frozenset(d.left[0] for d in self.passthrough)
 
     # -- blocks ---------------------------------------------------------------------------
 
     def markdown(self) -> list[Found]:
-        for start, end, kind in CodeMap.of(self.text, with_blocks=True).text_block_ranges():
+        for start, end, kind, quotes in CodeMap.of(self.text, with_blocks=True).text_block_ranges():
             if kind == "html":
                 self.html_text(start, end)
             elif kind == "row":
                 for cell_start, cell_end in _cells(self.text, start, end):
                     self.inline(cell_start, cell_end)
             else:
-                self.inline(start, end)
+                self.inline(start, end, quotes)
         return self.found
 
     def html_text(self, start: int, end: int) -> list[Found]:
@@ -162,7 +170,7 @@ class _Finder:
             p = m.start()
             node.copy(text, pos, p)
             if text[p] == "&":
-                pos = self._entity(node, p, end)
+                pos = self._entity(node, p, end, decode=True)
                 continue
             tag = _HTML_TAG_RE.match(text, p, end)
             if tag is None:
@@ -176,19 +184,58 @@ class _Finder:
         self.split(node)
         return self.found
 
-    def inline(self, start: int, end: int) -> None:
-        """Markdown inline text: Goldmark's escapes, code spans, raw HTML, hard breaks and
-        passthrough formulas decide where its text nodes are and what they hold."""
-        text, node, pos = self.text, _TextNode(), start
-        if not self._may_hold_math.search(text, start, end):
+    def inline(self, start: int, end: int, quotes: int = 0) -> None:
+        """Markdown inline text: Goldmark's escapes, code spans, raw HTML, line breaks and
+        passthrough formulas decide where its text nodes are and what they hold. A line's
+        leading whitespace (and `>` in a quote) and the spaces before a newline are not text."""
+        if not self._may_hold_math.search(self.text, start, end):
             return
+        continuation = self._continuations.get(quotes)
+        if continuation is None:
+            continuation = self._continuations[quotes] = re.compile(f"(?:[ ]{{0,3}}>[ ]?){{0,{quotes}}}[ \t]*")
+        self._tags = {}
+        if _EMPHASIS_RE.search(self.text, start, end):  # emphasis is matched over the whole block first
+            self._collecting, self._runs = True, []
+            self._inline_nodes(start, end, continuation)
+            self._collecting = False
+            self._tags = _match_emphasis(self._runs)
+        self._inline_nodes(start, end, continuation)
+
+    def _inline_nodes(self, start: int, end: int, continuation: re.Pattern[str]) -> None:
+        text, node, pos = self.text, _TextNode(), start
+        self._link_closes, self._pairs = {}, None
         while pos < end:
             m = self._inline_special.search(text, pos, end)
             if m is None:
                 break
             p = m.start()
-            node.copy(text, pos, p)
             ch = text[p]
+            if ch == "\n":
+                trailing = p
+                while trailing > pos and text[trailing - 1] in " \t":
+                    trailing -= 1
+                node.copy(text, pos, trailing)
+                after = continuation.match(text, p + 1, end).end()
+                if text.startswith("  ", p - 2) and trailing <= p - 2:  # two spaces before it: <br>
+                    self.split(node)
+                    node = _TextNode()
+                else:
+                    node.put("\n", trailing, after - trailing)
+                pos = after
+                continue
+            node.copy(text, pos, p)
+            if ch in "*_":
+                node, pos = self._delimiter_run(node, p, start, end)
+                continue
+            if ch in "[]!":
+                after = self._link_part(p, end)
+                if after is None:
+                    node.copy(text, p, p + 1)
+                    pos = p + 1
+                else:
+                    self.split(node)
+                    node, pos = _TextNode(), after
+                continue
             after: int | None = None
             if ch in self._triggers or ch == "\\":
                 after = self._passthrough(p, end)
@@ -207,13 +254,57 @@ class _Finder:
         node.copy(text, pos, end)
         self.split(node)
 
+    def _link_part(self, p: int, end: int) -> int | None:
+        """Where scanning goes on after a part of an inline link `[text](destination)`, which
+        is an element (`<a>`) to the browser: its `[` (the text is a node of its own), its
+        `](destination)`, or a whole image `![alt](src)`; None for a bracket that is text."""
+        text = self.text
+        if text[p] == "]":
+            return self._link_closes.pop(p, None)
+        image = text[p] == "!"
+        if image and not text.startswith("[", p + 1):
+            return None
+        bracket = p + 1 if image else p
+        if self._pairs is None:
+            self._pairs = _matching(text, bracket, end)
+        close = self._pairs.get(bracket)
+        if close is None or not text.startswith("(", close + 1) or close + 1 not in self._pairs:
+            return None
+        stop = self._pairs[close + 1] + 1
+        if image:
+            return stop
+        self._link_closes[close] = stop
+        return bracket + 1
+
+    def _delimiter_run(self, node: _TextNode, p: int, start: int, end: int) -> tuple[_TextNode, int]:
+        """A run of `*` or `_`: recorded on the first pass; on the second, the characters
+        emphasis made tags end the text node, the others stay text."""
+        text, ch, k = self.text, self.text[p], p
+        while k < end and text[k] == ch:
+            k += 1
+        if self._collecting:
+            before = text[p - 1] if p > start else " "
+            after = text[k] if k < end else " "
+            self._runs.append(_DelimiterRun(p, k - p, ch, *_can_open_close(ch, before, after)))
+        q = p
+        while q < k:
+            used = self._tags.get(q)
+            if used:
+                self.split(node)
+                node = _TextNode()
+                q += used
+            else:
+                node.copy(text, q, q + 1)
+                q += 1
+        return node, k
+
     def _inline_at(self, node: _TextNode, p: int, end: int) -> tuple[int, bool]:
         """(where to go on, whether a text node ends here) for the character at `p`."""
         text, ch = self.text, self.text[p]
         if ch == "\\":
             nxt = text[p + 1: p + 2]
-            if nxt == "\n":
-                return p + 2, True  # a hard line break: <br>
+            if nxt == "\n":  # a hard line break: <br>
+                return p + 2 + len(self._continuations[0].match(text, p + 2, end).group(0)), True
             if nxt and nxt in _PUNCTUATION:
                 if self.unescape:
                     node.put(nxt, p, 2)
@@ -231,9 +322,7 @@ class _Finder:
                 return p + 1, False
             return self._after_ignored(tag, end), True
         if ch == "&":
-            return self._entity(node, p, end), False
-        if ch == " ":  # two spaces before a newline: <br>
-            return p + 3, True
+            return self._entity(node, p, end, decode=self.unescape), False
         marker = MARKER_RE.match(text, p, end)
         if marker is not None:
             return marker.end(), True  # a shortcode's HTML: an element of its own
@@ -262,9 +351,11 @@ class _Finder:
             return k, False
         return close.end(), True
 
-    def _entity(self, node: _TextNode, p: int, end: int) -> int:
+    def _entity(self, node: _TextNode, p: int, end: int, *, decode: bool) -> int:
+        """An entity: one character of the text node when decoded (the browser decodes them in
+        HTML; Goldmark in markdown), as written otherwise."""
         entity = _ENTITY_RE.match(self.text, p, end)
-        if entity is None or not self.unescape:
+        if entity is None or not decode:
             node.copy(self.text, p, p + 1)
             return p + 1
         node.put(html.unescape(entity.group(0)), p, entity.end() - p)
@@ -304,7 +395,8 @@ class _Finder:
         formula = text[body:close]
         tex = _unescape(formula) if self.passthrough_unescape else formula
         stop = close + len(opener.right)
-        self.found.append(Found(p, stop, tex, opener.display, text[p:stop], passthrough=True))
+        if not self._collecting:
+            self.found.append(Found(p, stop, tex, opener.display, text[p:stop], passthrough=True))
         return stop
 
     def _opener(self, p: int) -> Delimiter | None:
@@ -319,7 +411,7 @@ class _Finder:
         """auto-render's splitAtDelimiters over one text node: the leftmost opener (the first
         delimiter of the list that starts there), its closer outside braces; an opener with
         no closer leaves the rest of the node as text."""
-        if not node.parts or self._left_re is None:
+        if not node.parts or self._left_re is None or self._collecting:
             return
         text = "".join(node.parts)
         pos = 0
@@ -360,6 +452,95 @@ class _Finder:
                 level -= 1
             index += 1
         return -1
+
+
+_EMPHASIS_RE = re.compile(r"[*_]")
+
+
+def _matching(text: str, start: int, end: int) -> dict[int, int]:
+    """Every `[` and `(` in [start, end) -> its matching `]` or `)` (unmatched ones absent),
+    backslash escapes skipped: one pass, whatever the nesting."""
+    pairs: dict[int, int] = {}
+    stacks: dict[str, list[int]] = {"]": [], ")": []}
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch in "[(":
+            stacks["]" if ch == "[" else ")"].append(i)
+        elif ch in "])" and stacks[ch]:
+            pairs[stacks[ch].pop()] = i
+        i += 1
+    return pairs
+
+
+@dataclass
+class _DelimiterRun:
+    """A run of `*` or `_` in a block's text, as CommonMark's emphasis algorithm sees it."""
+
+    start: int
+    length: int
+    char: str
+    can_open: bool
+    can_close: bool
+    left: int = 0  # characters not yet used by a match
+
+
+def _is_punctuation(ch: str) -> bool:
+    return ch in _PUNCTUATION or unicodedata.category(ch)[0] in "PS"
+
+
+def _can_open_close(ch: str, before: str, after: str) -> tuple[bool, bool]:
+    """CommonMark's flanking rules; `_` inside a word neither opens nor closes."""
+    left = not after.isspace() and (not _is_punctuation(after) or before.isspace() or _is_punctuation(before))
+    right = not before.isspace() and (not _is_punctuation(before) or after.isspace() or _is_punctuation(after))
+    if ch == "*":
+        return left, right
+    return (left and (not right or _is_punctuation(before)), right and (not left or _is_punctuation(after)))
+
+
+def _match_emphasis(runs: list[_DelimiterRun]) -> dict[int, int]:
+    """CommonMark's process_emphasis: which delimiter characters become `<em>`/`<strong>`
+    tags (source offset -> how many), each closer with the nearest opener it may close.
+
+    `stack` holds the runs that may still open, in order; a closer's search stops at the
+    height where the last failed search for its kind stopped (CommonMark's openers_bottom),
+    so a block full of unmatched closers costs no more than its length."""
+    tags: dict[int, int] = {}
+    stack: list[_DelimiterRun] = []
+    bottom: dict[tuple[str, bool, int], int] = {}
+    for closer in runs:
+        closer.left = closer.length
+        key = (closer.char, closer.can_open, closer.length % 3)
+        while closer.can_close and closer.left > 0:
+            floor = min(bottom.get(key, 0), len(stack))
+            found = next((j for j in range(len(stack) - 1, floor - 1, -1) if _may_match(stack[j], closer)), None)
+            if found is None:
+                bottom[key] = len(stack)
+                break
+            opener = stack[found]
+            used = 2 if opener.left >= 2 and closer.left >= 2 else 1
+            opener.left -= used
+            tags[opener.start + opener.left] = used
+            tags[closer.start + closer.length - closer.left] = used
+            closer.left -= used
+            del stack[found + 1:]  # delimiters between opener and closer stay text
+            if opener.left == 0:
+                stack.pop()
+        if closer.can_open and closer.left > 0:
+            stack.append(closer)
+    return tags
+
+
+def _may_match(opener: _DelimiterRun, closer: _DelimiterRun) -> bool:
+    """Same character, an opener with characters left, and not against the rule of 3."""
+    if opener.char != closer.char or not opener.can_open or opener.left <= 0:
+        return False
+    if (opener.can_close or closer.can_open) and (opener.length + closer.length) % 3 == 0:
+        return opener.length % 3 == 0 and closer.length % 3 == 0
+    return True
 
 
 def _unescape(text: str) -> str:

@@ -37,10 +37,11 @@ class CodeMap:
     length: int
     code_lines: tuple[tuple[int, int], ...]  # sorted [first_line, end_line) of each code block
     headings: tuple[tuple[int, int], ...]  # (line, level) of each heading outside code
-    # [first_line, end_line, kind) of each block whose text a browser sees as text: "inline"
-    # (paragraph, heading, list item...), "row" (a table row: one cell per pipe) and "html"
-    # (a raw HTML block, left alone by markdown); only with `with_blocks`
-    text_blocks: tuple[tuple[int, int, str], ...] = ()
+    # (first_line, end_line, kind, quotes) of each block whose text a browser sees as text:
+    # kind "inline" (paragraph, heading, list item...), "row" (a table row: one cell per pipe)
+    # or "html" (a raw HTML block, left alone by markdown); quotes = how many `>` each of its
+    # lines starts with; only with `with_blocks`
+    text_blocks: tuple[tuple[int, int, str, int], ...] = ()
 
     @classmethod
     def of(cls, text: str, *, with_headings: bool = False, with_blocks: bool = False) -> CodeMap:
@@ -53,13 +54,13 @@ class CodeMap:
         blocks = _text_blocks(tokens) if with_blocks else ()
         return cls(starts, len(text), tuple(code), tuple(headings), blocks)
 
-    def text_block_ranges(self) -> list[tuple[int, int, str]]:
-        """(start, end, kind) offsets of every text block (see `text_blocks`), in order; a
-        block's end excludes its last newline."""
+    def text_block_ranges(self) -> list[tuple[int, int, str, int]]:
+        """(start, end, kind, quotes) of every text block (see `text_blocks`), in order, by
+        offsets; a block's end excludes its last newline."""
         ranges = []
-        for first, last, kind in self.text_blocks:
+        for first, last, kind, quotes in self.text_blocks:
             end = self.line_starts[last] - 1 if last < len(self.line_starts) else self.length
-            ranges.append((self._offset_of_line(first), end, kind))
+            ranges.append((self._offset_of_line(first), end, kind, quotes))
         return ranges
 
     def line_of(self, offset: int) -> int:
@@ -94,20 +95,24 @@ class CodeMap:
         return [line for line, found in self.headings if found == level]
 
 
-def _text_blocks(tokens: list) -> tuple[tuple[int, int, str], ...]:
+def _text_blocks(tokens: list) -> tuple[tuple[int, int, str, int], ...]:
     """Where a browser will find text of its own: each block of inline text (a table row
     once, for all its cells) and each raw HTML block, by lines, in document order."""
-    blocks: list[tuple[int, int, str]] = []
-    in_cell = False
+    blocks: list[tuple[int, int, str, int]] = []
+    in_cell, quotes = False, 0
     for token in tokens:
-        if token.type in _CELL_TOKENS:
+        if token.type == "blockquote_open":
+            quotes += 1
+        elif token.type == "blockquote_close":
+            quotes -= 1
+        elif token.type in _CELL_TOKENS:
             in_cell = True
         elif token.type == "inline" and token.map:
             kind = "row" if in_cell else "inline"
-            block = (token.map[0], token.map[1], kind)
+            block = (token.map[0], token.map[1], kind, quotes)
             if not (kind == "row" and blocks and blocks[-1] == block):
                 blocks.append(block)
             in_cell = False
         elif token.type == "html_block" and token.map:
-            blocks.append((token.map[0], token.map[1], "html"))
+            blocks.append((token.map[0], token.map[1], "html", quotes))
     return tuple(sorted(blocks))

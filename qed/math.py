@@ -74,7 +74,7 @@ class MathSettings:
     version: str = PINNED_KATEX_VERSION
     download: bool = True
     strict: bool = False  # no KaTeX (client-side fallback) is an error, not a warning
-    errors: str = "error"  # "warn": a TeX error is a warning and the formula shows as red source
+    errors: str = "error"  # "warn": a TeX error is a warning and the formula shows as `error_style` says
     katex_strict: str = "warn"  # KaTeX's own `strict` (LaTeX-compatibility complaints)
     project_root: str | None = None  # relative `katex.dist` paths are resolved against it
     find: str = "pandoc"  # how formulas are found: FIND_RULES
@@ -322,17 +322,14 @@ class _Scanner:
         self.out: list[str] = []
         self.code = CodeMap.of(text).block_ranges()
         self._code_starts = [start for start, _ in self.code]
-        self._line_starts = [0] + [m.end() for m in _NEWLINE_RE.finditer(text)]
+        self._lines = _LineMap(text, origin)
         # Searches that found no closer, so a later search from an earlier point fails too:
         # closer -> the offset where the failed search stopped (what keeps the scan linear).
         self._no_closer_before: dict[str, int] = {}
         self._environments: dict[int, int | None] | None = None
 
     def location(self, offset: int) -> Location:
-        line = bisect.bisect_right(self._line_starts, offset) - 1
-        if line == 0:
-            return Location(self.origin.path, self.origin.line, max(self.origin.col, 1) + offset)
-        return Location(self.origin.path, self.origin.line + line, offset - self._line_starts[line] + 1)
+        return self._lines.location(offset)
 
     def run(self) -> str:
         text, pos, n = self.text, 0, len(self.text)

@@ -56,6 +56,17 @@ def test_ignored_tags_and_code_are_not_searched():
     assert found(fixture("ignored.md")) == [("k", False)]
 
 
+def test_emphasis_goldmark_starts_inside_a_formula_splits_it():
+    """Unescaped stars that open and close emphasis, or an underscore after punctuation, end
+    a text node in the middle of the formula; escaped stars and a lone closer do not."""
+    assert found(fixture("emphasis.md")) == [("x^*y + z^*", False), ("a^* + b^*", False), ("w", False)]
+
+
+def test_links_and_images_are_elements():
+    """A link's text is a node of its own and `](url)` no text; an image's alt text is no text."""
+    assert found(fixture("links.md")) == [("n = 1", False), ("y", False), ("[0,1]", False)]
+
+
 def test_passthrough_delimiters_pass_verbatim_and_close_at_the_first_closer():
     """FixIt: everything passes through; `\\$` inside a `$` formula closes it, as Goldmark's does."""
     formulas = find_math(fixture("passthrough.md"), (), FIXIT_PASSTHROUGH)
@@ -92,8 +103,8 @@ def test_environments_keep_their_begin_and_end_and_doit_has_none():
 
 
 def test_raw_shortcode_html_is_searched_as_written():
-    html = "<span>\\[ a \\\\ b \\]</span><script>$x$</script> $y$"
-    assert found(html, html_only=True) == [(" a \\\\ b ", True), ("y", False)]
+    html = "<span>\\[ a \\\\ b \\]</span><script>$x$</script> $y &lt; z$"
+    assert found(html, html_only=True) == [(" a \\\\ b ", True), ("y < z", False)]
 
 
 def test_the_span_of_a_formula_is_its_place_in_the_source():
@@ -115,7 +126,8 @@ def _auto_render_dist():
 
 @pytest.mark.skipif(not CHROMIUM.exists() or _auto_render_dist() is None,
                     reason="needs Chromium and KaTeX's auto-render (CI installs chromium and libjs-katex)")
-@pytest.mark.parametrize("name", ["spaces.md", "tables.md", "blocks.md", "html-block.md", "ignored.md"])
+@pytest.mark.parametrize("name", ["spaces.md", "tables.md", "blocks.md", "html-block.md", "ignored.md",
+                                  "emphasis.md", "links.md"])
 def test_qed_finds_what_auto_render_finds_in_the_browser(name):
     """The post through a CommonMark renderer (Goldmark's escapes, tables, raw HTML), then
     LoveIt's renderMathInElement in Chromium: its formulas are the ones qed finds."""
