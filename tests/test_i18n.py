@@ -107,3 +107,15 @@ def test_a_zh_cn_site_shows_the_themes_chinese_titles(make_site) -> None:
     titles = [box.find(class_="admonition-title").text() for box in tree.find_all(class_="admonition")]
     assert titles == ["注意", "信息", "自己的标题", "警告"]
     assert tree.find(class_="version-label").text() == "更改"
+
+
+def test_changing_a_sites_words_rebuilds_the_pages_that_show_them(make_site) -> None:
+    site = make_site({
+        "config.yaml": "title: T\nbaseURL: http://example.org/\ndefaultContentLanguage: zh-cn\n",
+        "content/a.md": "---\ntitle: A\n---\n{{< admonition >}}\nbody\n{{< /admonition >}}\n",
+    })
+    build(site)
+    assert page(site, "a/index.html").find(class_="admonition-title").text() == "注意"
+    write_files(site, {"i18n/zh-CN.yaml": "note: 笔记\n"})
+    build(site)  # the rendered body is cached; the site's words are part of its key
+    assert page(site, "a/index.html").find(class_="admonition-title").text() == "笔记"
