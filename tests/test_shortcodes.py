@@ -952,3 +952,9 @@ def test_qr_draws_the_code_at_build_time_inside_the_page() -> None:
 def test_fixit_encryptor_never_publishes_its_body() -> None:
     result = expand('{{< fixit-encryptor "password" >}}\nsecret text\n{{< /fixit-encryptor >}}')
     assert "cannot encrypt" in result.errors[0] and "secret" not in result.html()
+
+
+def test_embeds_all_with_exceptions() -> None:
+    site = FakeSite(params={"embeds": {"all": True, "x": False}})
+    assert rendered("{{< vimeo 1 >}}", site=site).find_all("iframe")
+    assert "embed-placeholder" in rendered('{{< x user="a" id="1" >}}', site=site).attrs["class"]
