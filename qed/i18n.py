@@ -11,6 +11,7 @@ a bare mapping without it falls back to `languageCode`), as a LoveIt site names 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from typing import Any
 
 import jinja2
 import yaml
+
+from qed.errors import Location, QedError
 
 __all__ = ["Translations", "i18n_dirs", "load_translations", "site_language"]
 
@@ -92,26 +95,48 @@ def _site_config(context: Any) -> Any:
 
 
 def load_translations(folders: list[Path]) -> Translations:
-    """Every word in `folders`, later folders overriding earlier ones key by key."""
+    """Every word in `folders`, later folders overriding earlier ones key by key.
+
+    A file that does not parse is a `QedError` at its line (`i18n/zh-CN.toml:3: ...`).
+    """
     table: dict[str, dict[str, str]] = {}
     for folder in folders:
         for path in sorted(folder.iterdir()):
             if path.name == _THEME_FILE:
-                for language, words in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+                for language, words in (_read_words(path) or {}).items():
                     table.setdefault(normalize_language(language), {}).update(_flatten(words))
             elif path.suffix in _SITE_SUFFIXES and path.is_file():
-                words = _read_hugo_file(path)
-                table.setdefault(normalize_language(path.stem), {}).update(_flatten(words))
+                table.setdefault(normalize_language(path.stem), {}).update(_flatten(_read_words(path)))
     return Translations(table)
 
 
-def _read_hugo_file(path: Path) -> Any:
+def _read_words(path: Path) -> Any:
+    """A words file in Hugo's formats (TOML, YAML, JSON), its mistakes located."""
     text = path.read_text(encoding="utf-8")
-    if path.suffix == ".toml":
-        return tomllib.loads(text)
-    if path.suffix == ".json":
-        return json.loads(text)
-    return yaml.safe_load(text) or {}
+    shown = f"{path.parent.name}/{path.name}"
+    try:
+        if path.suffix == ".toml":
+            return tomllib.loads(text)
+        if path.suffix == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text) or {}
+    except tomllib.TOMLDecodeError as problem:
+        line = getattr(problem, "lineno", None) or _toml_line(str(problem))
+        raise QedError(f"cannot read the translations: {problem}", Location(shown, line)) from None
+    except json.JSONDecodeError as problem:
+        where = Location(shown, problem.lineno, problem.colno)
+        raise QedError(f"cannot read the translations: {problem.msg}", where) from None
+    except yaml.YAMLError as problem:
+        mark = getattr(problem, "problem_mark", None)
+        where = Location(shown, mark.line + 1, mark.column + 1) if mark is not None else Location(shown, 0)
+        reason = getattr(problem, "problem", None) or problem
+        raise QedError(f"cannot read the translations: {reason}", where) from None
+
+
+def _toml_line(message: str) -> int:
+    """The line tomllib names in its message ("... (at line 3, column 5)"), else 0."""
+    found = re.search(r"line (\d+)", message)
+    return int(found.group(1)) if found else 0
 
 
 def _flatten(words: Any, prefix: str = "") -> dict[str, str]:

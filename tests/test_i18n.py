@@ -10,7 +10,7 @@ import pytest
 
 from qed.i18n import i18n_dirs, load_translations, site_language
 from qed.templates import default_theme_dir
-from tests.conftest import build, page, write_files
+from tests.conftest import build, page, run_qed, write_files
 
 THEME_WORDS = load_translations([default_theme_dir() / "i18n"])
 ADMONITION_TYPES = ("note", "abstract", "info", "tip", "success", "question", "warning", "failure",
@@ -107,3 +107,31 @@ def test_a_zh_cn_site_shows_the_themes_chinese_titles(make_site) -> None:
     titles = [box.find(class_="admonition-title").text() for box in tree.find_all(class_="admonition")]
     assert titles == ["注意", "信息", "自己的标题", "警告"]
     assert tree.find(class_="version-label").text() == "更改"
+
+
+def test_changing_a_sites_words_rebuilds_the_pages_that_show_them(make_site) -> None:
+    site = make_site({
+        "config.yaml": "title: T\nbaseURL: http://example.org/\ndefaultContentLanguage: zh-cn\n",
+        "content/a.md": "---\ntitle: A\n---\n{{< admonition >}}\nbody\n{{< /admonition >}}\n",
+    })
+    build(site)
+    assert page(site, "a/index.html").find(class_="admonition-title").text() == "注意"
+    write_files(site, {"i18n/zh-CN.yaml": "note: 笔记\n"})
+    build(site)  # the rendered body is cached; the site's words are part of its key
+    assert page(site, "a/index.html").find(class_="admonition-title").text() == "笔记"
+
+
+@pytest.mark.parametrize(("name", "text", "line"), [
+    ("zh-CN.toml", '[note]\nother = "a"\nbroken = \n', 3),
+    ("de.yaml", "note: Notiz\ntip: [unclosed\n", 3),
+    ("fr.json", '{"note": "x",\n "tip": }', 2),
+])
+def test_a_broken_words_file_is_an_error_at_its_line(make_site, name: str, text: str, line: int) -> None:
+    site = make_site({
+        "config.yaml": "title: T\n",
+        f"i18n/{name}": text,
+        "content/a.md": "---\ntitle: A\n---\nx\n",
+    })
+    result = run_qed(site)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"i18n/{name}:{line}" in result.stderr and "cannot read the translations" in result.stderr

@@ -954,3 +954,15 @@ def test_qr_draws_the_code_at_build_time_inside_the_page() -> None:
 def test_fixit_encryptor_never_publishes_its_body() -> None:
     result = expand('{{< fixit-encryptor "password" >}}\nsecret text\n{{< /fixit-encryptor >}}')
     assert "cannot encrypt" in result.errors[0] and "secret" not in result.html()
+
+
+def test_embeds_all_with_exceptions() -> None:
+    site = FakeSite(params={"embeds": {"all": True, "x": False}})
+    assert rendered("{{< vimeo 1 >}}", site=site).find_all("iframe")
+    assert "embed-placeholder" in rendered('{{< x user="a" id="1" >}}', site=site).attrs["class"]
+
+
+def test_admonition_titled_tilde_has_no_title_bar_as_in_fixit() -> None:
+    box = rendered('{{< admonition tip "~" >}}\nJust the body\n{{< /admonition >}}')
+    assert (box.tag, box.attrs["class"]) == ("div", "admonition tip untitled")
+    assert not box.find_all(class_="admonition-title") and box.find("p").text() == "Just the body"
