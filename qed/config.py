@@ -34,9 +34,9 @@ OPTIONS = (
     Option("baseURL", "baseURL", STRING, "/", "the site's address; its path is where pages live"),
     Option("title", "title", STRING, "My notes", "the site's title"),
     Option("languageCode", "languageCode", STRING, "en", "the pages' lang attribute"),
-    Option("defaultContentLanguage", "defaultContentLanguage", STRING, "en",
-           "the language built (its `languages.<lang>` settings apply over the rest) and of the theme's "
-           "words (admonition titles); when it is not set, languageCode's"),
+    Option("defaultContentLanguage", "defaultContentLanguage", STRING, "",
+           "the language built (its `languages.<lang>` settings apply over the rest; en when unset) and of "
+           "the theme's words (admonition titles; languageCode's when unset, as Hugo shows them)"),
     Option("languages", "languages", MAPPING, {}, "Hugo's settings per language"),
     Option("author", "author", STRING_OR_MAPPING, "", "the author, or a mapping of name, email, link"),
     Option("copyright", "copyright", STRING, "", "the footer's copyright line"),

@@ -3,8 +3,8 @@
 The words live in one data file, `theme/i18n/strings.yaml` (language → key → text, the
 meanings of LoveIt's `i18n/*.toml`); a site adds or overrides words with its own
 `i18n/<lang>.toml|yaml|json` in Hugo's format (`[note]\nother = "..."` or `note = "..."`).
-The language is the site's `defaultContentLanguage` (the config gives it Hugo's default, `en`;
-a bare mapping without it falls back to `languageCode`), as a LoveIt site names it (`zh-cn`,
+The language is the site's `defaultContentLanguage`, else its `languageCode` (checked against
+Hugo + LoveIt: `languageCode = "zh-CN"` alone shows 注意), as a LoveIt site names it (`zh-cn`,
 `zh-CN`, `zh`); a word missing in that language is the English one.
 """
 

@@ -135,3 +135,11 @@ def test_a_broken_words_file_is_an_error_at_its_line(make_site, name: str, text:
     result = run_qed(site)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"i18n/{name}:{line}" in result.stderr and "cannot read the translations" in result.stderr
+
+
+def test_language_code_alone_gives_the_theme_words_of_that_language(make_site) -> None:
+    """Checked against Hugo + LoveIt: `languageCode = "zh-CN"` without defaultContentLanguage shows 注意."""
+    site = make_site({"config.yaml": "title: t\nlanguageCode: zh-CN\n",
+                      "content/posts/a.md": "---\ntitle: a\n---\n{{< admonition note >}}\nx\n{{< /admonition >}}\n"})
+    build(site)
+    assert "注意" in (site / "public/posts/a/index.html").read_text(encoding="utf-8")
