@@ -37,6 +37,7 @@ OPTIONS = (
     Option("verify", "verify", MAPPING, {}, "see qed.verification.model.OPTIONS"),
     Option("theorems", "theorems", MAPPING, {}, "see qed.theorems.OPTIONS"),
     Option("publishDir", "publishDir", STRING, "public", "the output folder"),
+    Option("relativeURLs", "relativeURLs", BOOL, False, "links relative to each page, so the site opens from disk"),
     Option("buildDrafts", "buildDrafts", BOOL, False, "publish drafts too"),
     Option("buildFuture", "buildFuture", BOOL, False, "publish pages dated in the future"),
     Option("buildExpired", "buildExpired", BOOL, False, "publish expired pages"),
@@ -49,7 +50,7 @@ _HUGO_IGNORED = {
     "theme", "themesdir", "defaultcontentlanguage", "enableemoji", "enablerobotstxt", "hascjklanguage",
     "enablegitinfo", "outputs", "outputformats", "mediatypes", "services", "minify", "module",
     "languages", "related", "imaging", "caches", "security", "privacy", "sitemap",
-    "enableinlineshortcodes", "googleanalytics", "disqusshortname", "relativeurls", "canonifyurls",
+    "enableinlineshortcodes", "googleanalytics", "disqusshortname", "canonifyurls",
     "uglyurls", "build", "frontmatter", "cascade", "deployment", "server", "segments",
 }
 _CANONICAL = {key.lower(): key for key in _OPTIONS}

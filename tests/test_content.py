@@ -143,3 +143,24 @@ def test_get_page_follows_hugo_ref_forms(tmp_path):
 def test_urlize_matches_hugo():
     assert urlize("Machine Learning") == "machine-learning"
     assert urlize("Café au lait!") == "cafe-au-lait"
+
+
+def test_related_pages_share_tags_and_neighbours_are_the_older_and_newer_post(make_site) -> None:
+    from qed.config import load_config
+    from qed.content import ContentOptions, load_site
+    from qed.errors import Diagnostics
+
+    root = make_site({
+        "content/posts/a.md": "---\ntitle: A\ndate: 2024-01-01\ntags: [x, y]\n---\n",
+        "content/posts/b.md": "---\ntitle: B\ndate: 2024-01-02\ntags: [x]\n---\n",
+        "content/posts/c.md": "---\ntitle: C\ndate: 2024-01-03\ntags: [X, y]\n---\n",
+        "content/posts/d.md": "---\ntitle: D\ndate: 2024-01-04\n---\n",
+        "content/about.md": "---\ntitle: About\ntags: [x]\n---\n",
+    })
+    site = load_site(load_config(root, Diagnostics()), ContentOptions(), Diagnostics())
+    by_title = {p.title: p for p in site.pages}
+    assert [p.title for p in site.related(by_title["A"])] == ["C", "B", "About"]
+    assert site.related(by_title["D"]) == []
+    assert [p and p.title for p in site.neighbours(by_title["B"])] == ["A", "C"]
+    assert [p and p.title for p in site.neighbours(by_title["D"])] == ["C", None]
+    assert site.neighbours(by_title["About"]) == (None, None)

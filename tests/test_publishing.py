@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from qed.publishing import relative_urls
 from tests.conftest import build, page
 
 
@@ -41,3 +42,27 @@ def test_a_language_code_cannot_break_out_of_a_redirect_page(make_site):
     build(site)
     redirect = page(site, "old/index.html")
     assert redirect.find_all("script") == [] and redirect.find("html").attrs["lang"].startswith('en">')
+
+
+def test_relative_urls_point_from_the_page_to_the_file_and_name_folder_indexes() -> None:
+    html = ('<a href="/posts/x/#eq:1">x</a><img src="/img/a.png" srcset="/a.png 1x, /b.png 2x">'
+            '<a href="//cdn.example/x">cdn</a><a href="https://e.org/">e</a><form action="/search/"></form>'
+            '<pre>href="/kept/"</pre>')
+    assert relative_urls(html, "../../") == (
+        '<a href="../../posts/x/index.html#eq:1">x</a>'
+        '<img src="../../img/a.png" srcset="../../a.png 1x, ../../b.png 2x">'
+        '<a href="//cdn.example/x">cdn</a><a href="https://e.org/">e</a><form action="../../search/index.html"></form>'
+        '<pre>href="/kept/"</pre>')
+    assert relative_urls('<a href="/blog/">home</a>', "./", "/blog/") == '<a href="./index.html">home</a>'
+
+
+def test_relative_urls_reach_every_html_file_of_the_build(make_site) -> None:
+    site = make_site({"config.yaml": "title: T\nrelativeURLs: true\nbaseURL: https://e.org/blog/\n",
+                      "content/posts/a.md": "---\ntitle: A\ntags: [x]\n---\nText.\n"})
+    build(site)
+    post = page(site, "posts/a/index.html")
+    assert {link.attrs["href"] for link in post.find_all("link") if "stylesheet" in link.attrs["rel"]} >= {
+        "../../css/main.css"}
+    assert page(site, "index.html").find(class_="summary").find("a").attrs["href"] == "./posts/a/index.html"
+    assert page(site, "tags/x/index.html").find("a", class_="site-title").attrs["href"] == "../../index.html"
+    assert "https://e.org/blog/posts/a/" in (site / "public" / "index.xml").read_text(encoding="utf-8")

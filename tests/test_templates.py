@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from qed.content import Page
-from qed.templates import lookup_names
+from qed.config import load_config
+from qed.content import ContentOptions, Page, load_site
+from qed.errors import Diagnostics
+from qed.templates import favicons, lookup_names, menu_items
 from tests.conftest import page, run_qed
 
 
@@ -42,3 +44,22 @@ def test_urls_that_could_run_code_are_refused_as_hugo_refuses_them(make_site):
     assert [img.attrs["src"] for img in tree.find_all("img")] == ["#ZgotmplZ", "#ZgotmplZ", "/img/a.png"]
     assert [a.attrs["href"] for a in tree.find("article").find_all("a") if a.find("img")] == [
         "#ZgotmplZ", "https://x.org/"]
+
+
+def test_a_sites_own_favicon_replaces_the_themes(tmp_path) -> None:
+    assert favicons(tmp_path) == [("favicon.svg", "image/svg+xml"), ("favicon.ico", "image/x-icon")]
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "favicon.png").write_bytes(b"\x89PNG")
+    assert favicons(tmp_path) == [("favicon.png", "image/png")]
+
+
+def test_menu_entries_follow_hugos_order_and_page_refs(make_site) -> None:
+    root = make_site({"config.yaml": """
+        menu:
+          main:
+            - {name: About, url: /about/}
+            - {name: Posts, pageRef: posts, weight: 2}
+            - {name: Home, url: /, weight: 1}
+        """, "content/posts/_index.md": "---\ntitle: All posts\n---\n"})
+    site = load_site(load_config(root, Diagnostics()), ContentOptions(), Diagnostics())
+    assert menu_items(site) == [("Home", "/"), ("Posts", "/posts/"), ("About", "/about/")]

@@ -16,10 +16,10 @@ from html import escape
 
 from qed.theorems import Claim
 
-NODE_W, NODE_H = 160, 44  # a node's width, and its height with one line of title
-LINE_H, TITLE_CHARS, TITLE_LINES = 14, 24, 3  # a title wraps at words into at most 3 lines
-WAY_W = 14  # the room a long edge takes in a layer it passes through
-SLOT_GAP, LAYER_GAP, MARGIN = 14, 40, 8
+NODE_W, NODE_H = 150, 44  # a node's width, and its height with one line of title
+LINE_H, TITLE_CHARS, TITLE_LINES = 14, 22, 3  # a title wraps at words into at most 3 lines
+WAY_W = 10  # the room a long edge takes in a layer it passes through
+SLOT_GAP, LAYER_GAP, MARGIN = 10, 40, 8
 
 STATUS_COLOURS = {
     "verified": "#c8ecc1",
