@@ -60,8 +60,11 @@ def make_urls_relative(root: Path, site_path: str = "/") -> None:
     """Hugo's `relativeURLs`, on every HTML file once the whole site is written (templates,
     shortcodes and the verification pages alike): each root-relative URL in an attribute
     becomes relative to the page, and a link to a folder names its index.html, so the site
-    works opened from disk (public/index.html) as well as served from any path."""
+    works opened from disk (public/index.html) as well as served from any path. 404.html
+    keeps root-relative links: a server shows it at any depth."""
     for path in sorted(root.rglob("*.html")):
+        if path == root / "404.html":
+            continue
         depth = len(path.relative_to(root).parts) - 1
         text = path.read_text(encoding="utf-8")
         path.write_text(relative_urls(text, "../" * depth or "./", site_path), encoding="utf-8")

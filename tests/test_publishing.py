@@ -66,3 +66,4 @@ def test_relative_urls_reach_every_html_file_of_the_build(make_site) -> None:
     assert page(site, "index.html").find(class_="summary").find("a").attrs["href"] == "./posts/a/index.html"
     assert page(site, "tags/x/index.html").find("a", class_="site-title").attrs["href"] == "../../index.html"
     assert "https://e.org/blog/posts/a/" in (site / "public" / "index.xml").read_text(encoding="utf-8")
+    assert page(site, "404.html").find("a", class_="site-title").attrs["href"] == "/blog/", "shown at any depth"
