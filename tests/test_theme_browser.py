@@ -323,7 +323,7 @@ def test_every_code_block_has_a_copy_button_that_copies_its_code(example, browse
     _, origin = example
     context, tab = visit(browser, origin + "/writing-verified-notes/",
                          permissions=["clipboard-read", "clipboard-write"])
-    blocks = tab.locator("main pre:not(.mermaid)")
+    blocks = tab.locator("main pre:not(.mermaid):has(code)")
     assert blocks.count() >= 3 and tab.locator("main .copy-code").count() == blocks.count()
     tab.locator("main .copy-code").first.click()
     copied = tab.evaluate("navigator.clipboard.readText()")

@@ -53,7 +53,7 @@
 
   function setUpCopyButtons() {
     document.querySelectorAll("pre").forEach(function (pre) {
-      if (pre.classList.contains("mermaid") || !pre.textContent.trim()) { return; }
+      if (pre.classList.contains("mermaid") || !pre.querySelector("code") || !pre.textContent.trim()) { return; }
       var box = pre.parentElement && pre.parentElement.classList.contains("highlight") ? pre.parentElement : null;
       if (!box) {
         box = document.createElement("div");
@@ -70,6 +70,7 @@
         copyText(codeText(pre)).then(function () { say(button, "Copied"); }, function () { say(button, "Press Ctrl+C"); });
       });
       box.insertBefore(button, box.firstChild);
+      box.classList.add("has-copy");
     });
   }
 
