@@ -63,3 +63,23 @@ def test_menu_entries_follow_hugos_order_and_page_refs(make_site) -> None:
         """, "content/posts/_index.md": "---\ntitle: All posts\n---\n"})
     site = load_site(load_config(root, Diagnostics()), ContentOptions(), Diagnostics())
     assert menu_items(site) == [("Home", "/"), ("Posts", "/posts/"), ("About", "/about/")]
+
+
+def test_the_header_shows_the_logo_the_menu_and_the_sites_own_favicon(make_site) -> None:
+    site = make_site({"config.yaml": """
+        title: Notes
+        baseURL: https://x.org/notes/
+        params:
+          header: {title: {logo: /images/logo.svg}}
+        menu:
+          main: [{name: Everything, pageRef: posts, weight: 1}]
+        """, "content/posts/_index.md": "---\ntitle: Posts\n---\n", "content/posts/a.md": "---\ntitle: A\n---\nx\n",
+        "static/favicon.ico": "ico"})
+    result = run_qed(site)
+    assert result.returncode == 0, result.stderr
+    home = page(site, "index.html")
+    header = home.find("header", class_="site-header")
+    assert header.find("img", class_="site-logo").attrs["src"] == "/notes/images/logo.svg"
+    assert [(a.text(), a.attrs["href"]) for a in header.find("nav").find_all("a")] == [("Everything", "/notes/posts/")]
+    assert [link.attrs["href"] for link in home.find_all("link") if link.attrs.get("rel") == "icon"] == [
+        "/notes/favicon.ico"]
