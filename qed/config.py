@@ -53,6 +53,7 @@ OPTIONS = (
     Option("verify", "verify", MAPPING, {}, "see qed.verification.model.OPTIONS"),
     Option("theorems", "theorems", MAPPING, {}, "see qed.theorems.OPTIONS"),
     Option("publishDir", "publishDir", STRING, "public", "the output folder"),
+    Option("relativeURLs", "relativeURLs", BOOL, False, "links relative to each page, so the site opens from disk"),
     Option("buildDrafts", "buildDrafts", BOOL, False, "publish drafts too"),
     Option("buildFuture", "buildFuture", BOOL, False, "publish pages dated in the future"),
     Option("buildExpired", "buildExpired", BOOL, False, "publish expired pages"),
@@ -68,7 +69,7 @@ _HUGO_IGNORED = {
     "themesdir", "enableemoji", "enablerobotstxt", "hascjklanguage", "contentdir",
     "enablegitinfo", "outputs", "outputformats", "mediatypes", "services", "minify", "module",
     "related", "imaging", "caches", "security", "privacy", "sitemap", "defaultcontentlanguageinsubdir",
-    "enableinlineshortcodes", "googleanalytics", "disqusshortname", "relativeurls", "canonifyurls",
+    "enableinlineshortcodes", "googleanalytics", "disqusshortname", "canonifyurls",
     "uglyurls", "build", "frontmatter", "cascade", "deployment", "server", "segments",
 }
 # What a `languages.<lang>` block says about the language itself, not the site's settings.

@@ -168,6 +168,23 @@ class Site:
                 return page
         return None
 
+    def neighbours(self, page: Page) -> tuple[Page | None, Page | None]:
+        """(older, newer): the regular pages beside `page` in its section's order, Hugo's
+        `.PrevInSection` and `.NextInSection` (a page outside any section: among the site's)."""
+        members = page.parent.pages if page.parent is not None else [p for p in self.pages if not p.section]
+        at = next((i for i, member in enumerate(members) if member is page), None)
+        if at is None:
+            return None, None
+        return (members[at + 1] if at + 1 < len(members) else None), (members[at - 1] if at > 0 else None)
+
+    def related(self, page: Page, limit: int = 5) -> list[Page]:
+        """Other regular pages sharing a tag with `page`: most shared tags first, then the site's order."""
+        tags = {t.lower() for t in page.tags}
+        shared = [(len(tags & {t.lower() for t in other.tags}), index, other)
+                  for index, other in enumerate(self.pages) if other is not page]
+        ranked = sorted((s for s in shared if s[0]), key=lambda s: (-s[0], s[1]))
+        return [other for _, _, other in ranked[:limit]]
+
 
 def _ref_candidates(key: str, current: Page | None) -> list[str]:
     bare = key.lstrip("/")

@@ -215,10 +215,62 @@ def highlight_code(code: str, lang: str, attrs: str) -> str:
 
 
 def syntax_css(light: str = "friendly", dark: str = "monokai") -> str:
-    """Stylesheet for highlighted code: a light style, and a dark one for dark mode."""
-    light_css = HtmlFormatter(style=get_style_by_name(light)).get_style_defs(".highlight")
-    dark_css = HtmlFormatter(style=get_style_by_name(dark)).get_style_defs(".highlight")
-    return f"{light_css}\n@media (prefers-color-scheme: dark) {{\n{dark_css}\n}}\n"
+    """Stylesheet for highlighted code: a light style, and a dark one for dark mode (the
+    theme's `data-theme="dark"`, or the system's when the reader has not chosen). Token
+    colours too faint on the style's background are moved towards black or white until
+    they reach WCAG's 4.5:1, so every style the site picks stays readable."""
+    dark_css = _readable_style_defs(dark, ":root[data-theme=dark] .highlight")
+    system_dark_css = _readable_style_defs(dark, ":root:not([data-theme=light]) .highlight")
+    return (f"{_readable_style_defs(light, '.highlight')}\n{dark_css}\n"
+            f"@media (prefers-color-scheme: dark) {{\n{system_dark_css}\n}}\n")
+
+
+_CSS_COLOUR_RE = re.compile(r"(?<![-\w])color: (#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3})\b")
+MIN_CONTRAST = 4.5
+
+
+def _readable_style_defs(name: str, selector: str) -> str:
+    style = get_style_by_name(name)
+    background = style.background_color or "#ffffff"
+    lines = HtmlFormatter(style=style).get_style_defs(selector).splitlines()
+    # Pygments leaves its line-number rules unscoped: scope them too, so one style's numbers
+    # do not colour the other's; its bare `pre` rule is left out (main.css sets line height).
+    scoped = [line if line.startswith(selector) else f"{selector} {line}"
+              for line in lines if not line.startswith("pre ")]
+    css = "\n".join(scoped)
+    return _CSS_COLOUR_RE.sub(lambda m: "color: " + readable_colour(m.group(1), background), css)
+
+
+def readable_colour(colour: str, background: str) -> str:
+    """`colour`, or the nearest colour on its way to black (or white, on a dark background)
+    with at least MIN_CONTRAST against `background`."""
+    fg, bg = _rgb(colour), _rgb(background)
+    target = (0.0, 0.0, 0.0) if _luminance(bg) > 0.18 else (255.0, 255.0, 255.0)
+    step = 0
+    mixed = fg
+    while _contrast(mixed, bg) < MIN_CONTRAST + 0.05 and step < 20:
+        step += 1
+        mixed = tuple(c + (t - c) * step / 20 for c, t in zip(fg, target, strict=True))
+    return colour if step == 0 else "#" + "".join(f"{round(c):02x}" for c in mixed)
+
+
+def _rgb(colour: str) -> tuple[float, ...]:
+    digits = colour.lstrip("#")
+    digits = "".join(c * 2 for c in digits) if len(digits) == 3 else digits
+    return tuple(float(int(digits[i:i + 2], 16)) for i in (0, 2, 4))
+
+
+def _luminance(rgb: tuple[float, ...]) -> float:
+    linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    lighter, darker = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+_TOC_OPEN = '<nav id="TableOfContents" aria-label="Contents">'  # Hugo's id; the label tells it from other navs
 
 
 def build_toc(headings: list[Heading], min_level: int = 2, max_level: int = 4) -> str:
@@ -226,7 +278,7 @@ def build_toc(headings: list[Heading], min_level: int = 2, max_level: int = 4) -
     items = [h for h in headings if min_level <= h.level <= max_level]
     if not items:
         return ""
-    out, depth = ['<nav id="TableOfContents">'], 0
+    out, depth = [_TOC_OPEN], 0
     base = min(h.level for h in items) - 1
     for heading in items:
         level = heading.level - base
@@ -236,7 +288,7 @@ def build_toc(headings: list[Heading], min_level: int = 2, max_level: int = 4) -
         while depth > level:
             out.append("</li></ul>")
             depth -= 1
-        if out[-1] not in ("<ul>", '<nav id="TableOfContents">'):
+        if out[-1] not in ("<ul>", _TOC_OPEN):
             out.append("</li>")
         out.append(f'<li><a href="#{heading.id}">{heading.html}</a>')
     while depth > 0:

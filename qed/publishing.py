@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 import jinja2
 
-from qed.content import Page, Site, alias_output
+from qed.content import Page, Site, alias_output, base_path
 from qed.errors import Location, QedError, display_path
 from qed.katex import static_files
 from qed.markdown import syntax_css
@@ -46,6 +47,49 @@ def write_site(site: Site, env: jinja2.Environment, report: VerificationReport |
     if report is not None:
         report.write_site_files(staging.path_for("verification").parent,
                                 lambda name, context: render_named(env, name, {"site": site, **context}))
+    if site.config["relativeURLs"]:
+        make_urls_relative(staging.root, base_path(site.base_url))
+
+
+# A root-relative URL ("/x", not "//host/x") in an HTML attribute that holds one.
+_URL_ATTRIBUTE_RE = re.compile(r'(?<=[\s"\'])(href|src|action|poster|srcset)=(["\'])(/(?!/)[^"\']*)\2')
+_PATH_AND_REST_RE = re.compile(r"([^?#]*)(.*)", re.S)
+
+
+def make_urls_relative(root: Path, site_path: str = "/") -> None:
+    """Hugo's `relativeURLs`, on every HTML file once the whole site is written (templates,
+    shortcodes and the verification pages alike): each root-relative URL in an attribute
+    becomes relative to the page, and a link to a folder names its index.html, so the site
+    works opened from disk (public/index.html) as well as served from any path. 404.html
+    keeps root-relative links: a server shows it at any depth."""
+    for path in sorted(root.rglob("*.html")):
+        if path == root / "404.html":
+            continue
+        depth = len(path.relative_to(root).parts) - 1
+        text = path.read_text(encoding="utf-8")
+        path.write_text(relative_urls(text, "../" * depth or "./", site_path), encoding="utf-8")
+
+
+def relative_urls(text: str, to_root: str, site_path: str = "/") -> str:
+    """`text` with its root-relative attribute URLs rewritten to start at `to_root`."""
+
+    def relative(url: str) -> str:
+        inside = url[len(site_path):] if url.startswith(site_path) else url.lstrip("/")
+        target, rest = _PATH_AND_REST_RE.match(inside).groups()  # type: ignore[union-attr]
+        if target == "" or target.endswith("/"):
+            target += "index.html"
+        return to_root + target + rest
+
+    def replace(match: re.Match[str]) -> str:
+        name, quote, value = match.groups()
+        if name == "srcset":
+            parts = [part.strip() for part in value.split(",")]
+            value = ", ".join(relative(p) if p.startswith("/") and not p.startswith("//") else p for p in parts)
+        else:
+            value = relative(value)
+        return f"{name}={quote}{value}{quote}"
+
+    return _URL_ATTRIBUTE_RE.sub(replace, text)
 
 
 def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: int,

@@ -65,12 +65,12 @@ def create_environment(site_root: Path, base_url: str, *, search_enabled: bool =
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              auto_reload=False, cache_size=-1)
     words = load_translations(i18n_dirs(site_root, [default_theme_dir(), theme_dir(site_root)]))
-    install_template_functions(env, base_url, search_enabled=search_enabled, translations=words)
+    install_template_functions(env, base_url, search_enabled=search_enabled, translations=words, site_root=site_root)
     return env
 
 
 def install_template_functions(env: jinja2.Environment, base_url: str = "/", *, search_enabled: bool = False,
-                               translations: Translations | None = None) -> None:
+                               translations: Translations | None = None, site_root: Path | None = None) -> None:
     """The one place where template filters and globals are registered (`T`: the theme's words
     in the site's language, qed's own theme's words when no `translations` are given)."""
     prefix = base_path(base_url).rstrip("/")
@@ -85,7 +85,38 @@ def install_template_functions(env: jinja2.Environment, base_url: str = "/", *, 
     env.globals["search_url"] = env.filters["relurl"]("search/") if search_enabled else ""
     env.globals["marker"] = marker
     env.globals["T"] = translations or load_translations([default_theme_dir() / "i18n"])
+    env.globals["favicons"] = favicons(site_root)
+    env.globals["menu_items"] = menu_items
     env.filters.update(template_filters())
+
+
+_FAVICON_TYPES = {"favicon.svg": "image/svg+xml", "favicon.png": "image/png", "favicon.ico": "image/x-icon"}
+
+
+def favicons(site_root: Path | None) -> list[tuple[str, str]]:
+    """(path, type) of the icons a page links: the site's own `static/favicon.*` when it has
+    any (so the theme's never hides them), else the theme's."""
+    folders = ([site_root / "static"] if site_root is not None else []) + [default_theme_dir() / "static"]
+    if site_root is not None:
+        folders.insert(1, theme_dir(site_root) / "static")
+    for folder in folders:
+        found = [(name, kind) for name, kind in _FAVICON_TYPES.items() if (folder / name).is_file()]
+        if found:
+            return found
+    return []
+
+
+def menu_items(site: Site, name: str = "main") -> list[tuple[str, str]]:
+    """(label, URL) of a menu from the config's `menu:` (Hugo's entries: name, url or pageRef,
+    weight), in Hugo's order: weight (unweighted last), then name."""
+    menus = site.config["menus"] if isinstance(site.config["menus"], dict) else {}
+    entries = [e for e in menus.get(name) or [] if isinstance(e, dict)]
+    items = []
+    for entry in sorted(entries, key=lambda e: (not e.get("weight"), e.get("weight") or 0, str(e.get("name", "")))):
+        target = site.get_page(str(entry["pageRef"])) if entry.get("pageRef") else None
+        url = target.rel_permalink if target is not None else str(entry.get("url") or "/")
+        items.append((str(entry.get("name") or (target.title if target is not None else url)), url))
+    return items
 
 
 _SAFE_SCHEMES = ("http", "https", "mailto")

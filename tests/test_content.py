@@ -181,3 +181,19 @@ def test_terms_spelled_differently_with_one_url_are_one_term(tmp_path):
                                         "content/b.md": "---\ntitle: B\ntags: [math]\n---\n"})
     assert not diagnostics.errors
     assert {term: [p.title for p in pages] for term, pages in site.taxonomies["tags"].items()} == {"Math": ["A", "B"]}
+
+
+def test_related_pages_share_tags_and_neighbours_are_the_older_and_newer_post(tmp_path) -> None:
+    site, _ = load(tmp_path, {
+        "content/posts/a.md": "---\ntitle: A\ndate: 2024-01-01\ntags: [x, y]\n---\n",
+        "content/posts/b.md": "---\ntitle: B\ndate: 2024-01-02\ntags: [x]\n---\n",
+        "content/posts/c.md": "---\ntitle: C\ndate: 2024-01-03\ntags: [X, y]\n---\n",
+        "content/posts/d.md": "---\ntitle: D\ndate: 2024-01-04\n---\n",
+        "content/about.md": "---\ntitle: About\ntags: [x]\n---\n",
+    })
+    by_title = {p.title: p for p in site.pages}
+    assert [p.title for p in site.related(by_title["A"])] == ["C", "B", "About"]
+    assert site.related(by_title["D"]) == []
+    assert [p and p.title for p in site.neighbours(by_title["B"])] == ["A", "C"]
+    assert [p and p.title for p in site.neighbours(by_title["D"])] == ["C", None]
+    assert site.neighbours(by_title["About"]) == (None, None)

@@ -61,7 +61,8 @@ def test_raw_html_passes_by_default_and_can_be_turned_off():
 def test_table_of_contents_nests_by_level():
     ids = HeadingIds()
     render("# Title\n\n## A\n\n### A.1\n\n## B", ids, collect_toc=True)
-    assert same_html(build_toc(ids.headings), '<nav id="TableOfContents"><ul><li><a href="#a">A</a><ul>'
+    assert same_html(build_toc(ids.headings), '<nav id="TableOfContents" aria-label="Contents">'
+                     '<ul><li><a href="#a">A</a><ul>'
                      '<li><a href="#a1">A.1</a></li></ul></li><li><a href="#b">B</a></li></ul></nav>')
 
 

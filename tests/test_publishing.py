@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from qed.publishing import relative_urls
 from tests.conftest import build, page, run_qed, write_files
 
 
@@ -85,3 +86,28 @@ def test_symbolic_links_out_of_the_site_are_not_published_and_each_is_named(make
     assert (public / "icons/a.svg").read_text() == "<svg id='a'/>\n"
     assert not (public / "icons-again/loop").exists()  # a link back to a folder it is in: not again
     assert (public / "robots.txt").exists()
+
+
+def test_relative_urls_point_from_the_page_to_the_file_and_name_folder_indexes() -> None:
+    html = ('<a href="/posts/x/#eq:1">x</a><img src="/img/a.png" srcset="/a.png 1x, /b.png 2x">'
+            '<a href="//cdn.example/x">cdn</a><a href="https://e.org/">e</a><form action="/search/"></form>'
+            '<pre>href="/kept/"</pre>')
+    assert relative_urls(html, "../../") == (
+        '<a href="../../posts/x/index.html#eq:1">x</a>'
+        '<img src="../../img/a.png" srcset="../../a.png 1x, ../../b.png 2x">'
+        '<a href="//cdn.example/x">cdn</a><a href="https://e.org/">e</a><form action="../../search/index.html"></form>'
+        '<pre>href="/kept/"</pre>')
+    assert relative_urls('<a href="/blog/">home</a>', "./", "/blog/") == '<a href="./index.html">home</a>'
+
+
+def test_relative_urls_reach_every_html_file_of_the_build(make_site) -> None:
+    site = make_site({"config.yaml": "title: T\nrelativeURLs: true\nbaseURL: https://e.org/blog/\n",
+                      "content/posts/a.md": "---\ntitle: A\ntags: [x]\n---\nText.\n"})
+    build(site)
+    post = page(site, "posts/a/index.html")
+    assert {link.attrs["href"] for link in post.find_all("link") if "stylesheet" in link.attrs["rel"]} >= {
+        "../../css/main.css"}
+    assert page(site, "index.html").find(class_="summary").find("a").attrs["href"] == "./posts/a/index.html"
+    assert page(site, "tags/x/index.html").find("a", class_="site-title").attrs["href"] == "../../index.html"
+    assert "https://e.org/blog/posts/a/" in (site / "public" / "index.xml").read_text(encoding="utf-8")
+    assert page(site, "404.html").find("a", class_="site-title").attrs["href"] == "/blog/", "shown at any depth"

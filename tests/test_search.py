@@ -37,8 +37,8 @@ def test_the_index_holds_each_published_page_as_text(make_site):
     first = entries["Backpropagation explained"]
     assert (first["url"], first["date"], first["tags"]) == ("/posts/backprop/", "2024-03-01", ["nets"])
     assert first["content"] == "The gradient of the cost is $\\nabla C$ & more. Why Reverse mode is cheap."
-    nav = page(site, "index.html").find("nav", class_="site-nav")
-    assert [a.attrs["href"] for a in nav.find_all("a") if a.text() == "Search"] == ["/search/"]
+    box = page(site, "index.html").find("form", class_="site-search")  # the header's search box
+    assert box.attrs["action"] == "/search/" and box.find("input").attrs["name"] == "q"
 
 
 def test_the_whole_text_of_a_long_page_is_searchable(make_site):

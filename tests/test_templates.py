@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from qed.content import Page
-from qed.templates import lookup_names
+from qed.config import load_config
+from qed.content import ContentOptions, Page, load_site
+from qed.errors import Diagnostics
+from qed.templates import favicons, lookup_names, menu_items
 from tests.conftest import page, run_qed
 
 
@@ -42,3 +44,42 @@ def test_urls_that_could_run_code_are_refused_as_hugo_refuses_them(make_site):
     assert [img.attrs["src"] for img in tree.find_all("img")] == ["#ZgotmplZ", "#ZgotmplZ", "/img/a.png"]
     assert [a.attrs["href"] for a in tree.find("article").find_all("a") if a.find("img")] == [
         "#ZgotmplZ", "https://x.org/"]
+
+
+def test_a_sites_own_favicon_replaces_the_themes(tmp_path) -> None:
+    assert favicons(tmp_path) == [("favicon.svg", "image/svg+xml"), ("favicon.ico", "image/x-icon")]
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "favicon.png").write_bytes(b"\x89PNG")
+    assert favicons(tmp_path) == [("favicon.png", "image/png")]
+
+
+def test_menu_entries_follow_hugos_order_and_page_refs(make_site) -> None:
+    root = make_site({"config.yaml": """
+        menu:
+          main:
+            - {name: About, url: /about/}
+            - {name: Posts, pageRef: posts, weight: 2}
+            - {name: Home, url: /, weight: 1}
+        """, "content/posts/_index.md": "---\ntitle: All posts\n---\n"})
+    site = load_site(load_config(root, Diagnostics()), ContentOptions(), Diagnostics())
+    assert menu_items(site) == [("Home", "/"), ("Posts", "/posts/"), ("About", "/about/")]
+
+
+def test_the_header_shows_the_logo_the_menu_and_the_sites_own_favicon(make_site) -> None:
+    site = make_site({"config.yaml": """
+        title: Notes
+        baseURL: https://x.org/notes/
+        params:
+          header: {title: {logo: /images/logo.svg}}
+        menu:
+          main: [{name: Everything, pageRef: posts, weight: 1}]
+        """, "content/posts/_index.md": "---\ntitle: Posts\n---\n", "content/posts/a.md": "---\ntitle: A\n---\nx\n",
+        "static/favicon.ico": "ico"})
+    result = run_qed(site)
+    assert result.returncode == 0, result.stderr
+    home = page(site, "index.html")
+    header = home.find("header", class_="site-header")
+    assert header.find("img", class_="site-logo").attrs["src"] == "/notes/images/logo.svg"
+    assert [(a.text(), a.attrs["href"]) for a in header.find("nav").find_all("a")] == [("Everything", "/notes/posts/")]
+    assert [link.attrs["href"] for link in home.find_all("link") if link.attrs.get("rel") == "icon"] == [
+        "/notes/favicon.ico"]

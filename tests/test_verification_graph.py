@@ -6,7 +6,7 @@ import itertools
 
 from qed.errors import Location
 from qed.theorems import Claim
-from qed.verification.graph import NODE_H, NODE_W, connected, dependency_svg, layout
+from qed.verification.graph import NODE_H, NODE_W, connected, dependency_svg, layout, place, title_lines
 from tests.htmltree import parse_html
 
 
@@ -43,3 +43,21 @@ def test_a_chain_is_one_column_narrow_enough_for_a_phone():
     assert len(svg.find_all("path", "qed-edge")) == 5
     assert [a.attrs["href"] for a in svg.find_all("a")][:2] == ["/post/#a", "/post/#c0"]
     assert "qed-status-verified" in svg.find_all("a")[0].attrs["class"]
+
+
+def test_an_edge_that_skips_a_layer_passes_beside_the_boxes_of_that_layer():
+    claims = [claim("a"), claim("b", "a"), claim("e", "b"), claim("c", "e", "a")]
+    drawing = place(claims, {})
+    (lanes,) = [points for used, user, points in drawing.edges if (used.claim.key, user.claim.key) == ("a", "c")]
+    assert len(lanes) == 2, "a lane in each of the two layers between"
+    for x, y in lanes:
+        for node in drawing.nodes:
+            assert not (node.y == y and node.x <= x <= node.x + NODE_W), "the lane runs beside every box"
+
+
+def test_titles_wrap_at_words_instead_of_being_cut():
+    assert title_lines("Partial derivatives of a differentiable function") == [
+        "Partial derivatives of", "a differentiable", "function"]
+    assert all(len(line) <= 22 for line in title_lines("Error terms are derivatives of the cost"))
+    svg = parse_html(dependency_svg([claim("a"), claim("b", "a")], {}))
+    assert "…" not in svg.text()
