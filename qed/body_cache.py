@@ -25,10 +25,17 @@ class BodyCache:
     def __init__(self, path: Path, *, clear: bool = False):
         self._disk = DiskCache(path, clear=clear)
         self._keys: dict[str, str] = {}
+        self.site_key = ""  # `site_inputs_key` of the site last looked up
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """The body key of each page looked up, by source path (what later stages key on)."""
+        return self._keys
 
     def lookup(self, site: Site, pages: list[Page]) -> dict[str, Any]:
         """The stored bodies of `pages` still valid for this build, by source path."""
-        self._keys = dict(zip((page.source_path for page in pages), body_keys(site, pages), strict=True))
+        self.site_key = site_inputs_key(site)
+        self._keys = {page.source_path: _page_key(self.site_key, page) for page in pages}
         stored = self._disk.get_many(self._keys.values())
         found = {path: _restore(stored.get(key)) for path, key in self._keys.items()}
         return {path: body for path, body in found.items() if body is not None}
@@ -54,12 +61,22 @@ def body_keys(site: Site, pages: list[Page]) -> list[str]:
     """Cache keys for page bodies: the page's file, and everything a body may read besides:
     the config, every template, every page's front matter and URL (references, `site.pages`),
     and the code that renders (qed and its markdown, template and highlighting libraries)."""
+    base = site_inputs_key(site)
+    return [_page_key(base, page) for page in pages]
+
+
+def _page_key(base: str, page: Page) -> str:
+    return hashlib.sha256(f"{base}\0{page.source_path}\0{page.file.text}".encode()).hexdigest()
+
+
+def site_inputs_key(site: Site) -> str:
+    """One key over what every page's output may read besides page bodies: the code, the
+    config, the templates, and every page's front matter and URL."""
     shared = hashlib.sha256()
     for part in (_code_fingerprint(), json.dumps(site.config.raw, sort_keys=True, default=str),
                  _templates_fingerprint(site.project_root), _pages_fingerprint(site)):
         shared.update(part.encode() + b"\0")
-    base = shared.hexdigest()
-    return [hashlib.sha256(f"{base}\0{page.source_path}\0{page.file.text}".encode()).hexdigest() for page in pages]
+    return shared.hexdigest()
 
 
 def _code_fingerprint() -> str:

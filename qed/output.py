@@ -52,6 +52,7 @@ class Staging:
     destination: Path
     root: Path = field(init=False)
     files_written: int = 0
+    journal: list[str] = field(default_factory=list)  # every file written, in order (for the output manifest)
 
     def __post_init__(self) -> None:
         self.destination = self.destination.resolve()
@@ -67,25 +68,51 @@ class Staging:
 
     def write_text(self, relative: str, text: str) -> None:
         with _writing(relative):
-            target = self.path_for(relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target = self._fresh(relative)
             target.write_text(text, encoding="utf-8")
         self.files_written += 1
+        self.journal.append(relative)
 
     def copy_file(self, source: Path, relative: str) -> None:
         with _writing(relative):
-            target = self.path_for(relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target = self._fresh(relative)
             shutil.copy2(source, target)
         self.files_written += 1
+        self.journal.append(relative)
 
     def copy_tree(self, source: Path, relative: str = "") -> None:
         """Copy a folder's files (static/, a bundle's resources) below `relative`."""
-        if not source.is_dir():
-            return
-        for path in sorted(source.rglob("*")):
-            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts):
-                self.copy_file(path, f"{relative}/{path.relative_to(source).as_posix()}".lstrip("/"))
+        for path, inside in tree_files(source):
+            self.copy_file(path, f"{relative}/{inside}".lstrip("/"))
+
+    def _fresh(self, relative: str) -> Path:
+        """The path to write `relative` to, with no file there: one taken over by `reuse` is a
+        link to the last site's, which must never be written through."""
+        target = self.path_for(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+        return target
+
+    def reuse(self, relative: str, previous: Path) -> bool:
+        """Take `relative` over unchanged from the last site in `previous`: a hard link (no
+        copy, no rewrite), or a copy where links are impossible; False when it is not there."""
+        source = previous / relative.lstrip("/")
+        if not source.is_file() or source.is_symlink():
+            return False
+        with _writing(relative):
+            target = self._fresh(relative)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copy2(source, target)
+        self.files_written += 1
+        return True
+
+    def forget(self, relative: str) -> None:
+        """Remove a file taken over by `reuse` (never written through: it may be a link)."""
+        self.path_for(relative).unlink(missing_ok=True)
+        self.files_written -= 1
 
     def publish(self) -> None:
         """Swap the staging folder in place of the destination, as one rename where possible."""
@@ -102,6 +129,19 @@ class Staging:
     def discard(self) -> None:
         """Drop the half-built site; the destination is left as it was."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def tree_files(source: Path) -> list[tuple[Path, str]]:
+    """The files below `source` that a site publishes (hidden ones left out), with their
+    path inside it; nothing when `source` is not a folder."""
+    if not source.is_dir():
+        return []
+    found = []
+    for path in sorted(source.rglob("*")):
+        inside = path.relative_to(source)
+        if path.is_file() and not any(part.startswith(".") for part in inside.parts):
+            found.append((path, inside.as_posix()))
+    return found
 
 
 @contextlib.contextmanager
