@@ -37,7 +37,9 @@ from qed.output import Staging
 
 FORMAT = 1  # bump when what a key covers changes
 _FLUSH_EVERY = 100  # finished texts buffered before they go to disk (bounds memory on a cold build)
-_SCHEMA = "CREATE TABLE IF NOT EXISTS texts (key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID"
+_SCHEMA = "CREATE TABLE IF NOT EXISTS texts (key TEXT PRIMARY KEY, value NOT NULL)"  # keys apart: a quick `present`
+_LONG_FIELDS = ("content", "plain_text", "toc")  # stored apart from the rest of a `PageText`
+_SHORT = "/short"
 _LOADED_KEPT = 32  # texts kept decoded per process (a list page reads its members' summaries)
 
 
@@ -87,9 +89,11 @@ class TextStore:
         which the next build must give again)."""
         if not keep or self._broken:
             self._transient[key] = text
+            self._transient[key + _SHORT] = shortened(text)
             return
         self._pending[key] = pickle.dumps(text, protocol=pickle.HIGHEST_PROTOCOL)
-        if len(self._pending) >= _FLUSH_EVERY:
+        self._pending[key + _SHORT] = pickle.dumps(shortened(text), protocol=pickle.HIGHEST_PROTOCOL)
+        if len(self._pending) >= 2 * _FLUSH_EVERY:
             self.flush()
 
     def text(self, key: str) -> PageText:
@@ -189,7 +193,14 @@ class LazyText:
 
     def __getattr__(self, name: str) -> Any:
         self._store.touch(self._source_path)
-        return getattr(self._store.text(self._key), name)
+        key = self._key if name in _LONG_FIELDS else self._key + _SHORT
+        return getattr(self._store.text(key), name)
+
+
+def shortened(text: PageText) -> PageText:
+    """The text without its long fields: what a list page reads of its members (title,
+    summary, word count...) without reading their whole content back."""
+    return replace(text, **dict.fromkeys(_LONG_FIELDS, ""))
 
 
 @dataclass
