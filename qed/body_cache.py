@@ -3,6 +3,7 @@ say when one may be reused: the page's file and everything a body can read besid
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import pickle
@@ -18,6 +19,8 @@ from qed.content import Page, Site
 from qed.disk_cache import DiskCache
 from qed.templates import layout_dirs
 
+_OUTLINE = "#outline"
+
 
 class BodyCache:
     """`RenderedBody` records by page, in a `DiskCache`; `clear=True` starts empty (`--clean`)."""
@@ -26,6 +29,7 @@ class BodyCache:
         self._disk = DiskCache(path, clear=clear)
         self._keys: dict[str, str] = {}
         self.site_key = ""  # `site_inputs_key` of the site last looked up
+        self.outlined: set[str] = set()  # pages `lookup` gave in outline (`full` has the rest)
 
     @property
     def keys(self) -> dict[str, str]:
@@ -36,15 +40,33 @@ class BodyCache:
         """The stored bodies of `pages` still valid for this build, by source path."""
         self.site_key = site_inputs_key(site)
         self._keys = {page.source_path: _page_key(self.site_key, page) for page in pages}
-        stored = self._disk.get_many(self._keys.values())
-        found = {path: _restore(stored.get(key)) for path, key in self._keys.items()}
+        stored = self._disk.get_many(key + _OUTLINE for key in self._keys.values())
+        found = {path: _restore(stored.get(key + _OUTLINE)) for path, key in self._keys.items()}
+        self.outlined = {path for path, body in found.items() if body is not None}
         return {path: body for path, body in found.items() if body is not None}
 
-    def store(self, pickled: dict[str, bytes]) -> None:
-        """Keep freshly rendered bodies (pickled, by source path) and close the cache."""
+    def full(self, source_path: str) -> Any:
+        """The whole body of a page `lookup` gave in outline, or None when it cannot be read."""
+        key = self._keys[source_path]
+        return _restore(self._disk.get_many([key]).get(key))
+
+    def store(self, pickled: dict[str, bytes], bodies: dict[str, Any] | None = None) -> None:
+        """Keep freshly rendered bodies (pickled, by source path; `bodies`: the same, unpickled)
+        with their outlines, and close the cache."""
         for path, data in pickled.items():
+            body = bodies[path] if bodies is not None else pickle.loads(data)
             self._disk.put(self._keys[path], data)
+            self._disk.put(self._keys[path] + _OUTLINE, pickle.dumps(outline(body), protocol=pickle.HIGHEST_PROTOCOL))
         self._disk.close()
+
+
+def outline(body: Any) -> Any:
+    """A `RenderedBody` without what only typesetting and finishing the page read (its HTML,
+    TOC, shortcode blocks, formulas): what a build reads of a page it does not finish again.
+    The formula tuple keeps its length (the count) as copies of the first formula."""
+    formulas = body.math.formulas
+    math = dataclasses.replace(body.math, formulas=formulas[:1] * len(formulas))
+    return dataclasses.replace(body, content="", toc="", html_blocks={}, math=math)
 
 
 def _restore(data: bytes | None) -> Any:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from qed.bodies import RenderedBody, render_bodies
+from qed.bodies import RenderedBody, create_body_tools, render_bodies, render_body
 from qed.body import Label
 from qed.body_cache import BodyCache
 from qed.config import SiteConfig, load_config
@@ -111,7 +111,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
         katex = renderer.fingerprint() if renderer is not None else "no math"
         keys = _text_keys(bodies, cache.keys, labels, report, katex)
         math_stats = _give_pages_their_text(site, bodies, labels, report, renderer, texts, keys, diagnostics,
-                                            jobs=jobs, say=say)
+                                            whole=lambda body: _whole(body, cache, site, env), jobs=jobs, say=say)
         if diagnostics.errors:
             raise BuildFailed(list(diagnostics.errors), report.github_annotations() if report else [],
                               report.blocked_lines() if report else [])
@@ -167,14 +167,15 @@ def _text_keys(bodies: list[RenderedBody], body_keys: dict[str, str], labels: di
 
 def _give_pages_their_text(site: Site, bodies: list[RenderedBody], labels: dict[str, Label],
                            report: VerificationReport | None, renderer: KatexRenderer | None, texts: TextStore,
-                           keys: dict[str, str], diagnostics: Diagnostics, *, jobs: int, say: Progress) -> MathStats:
+                           keys: dict[str, str], diagnostics: Diagnostics, *,
+                           whole: Callable[[RenderedBody], RenderedBody], jobs: int, say: Progress) -> MathStats:
     """The one place pages change after loading: each receives its finished body, as a
     `LazyText` read from `texts`. Pages whose text is stored under its key from an earlier
     build are neither typeset nor finished again; the others are, one at a time, and stored
     (unless they gave messages, which the next build must give again)."""
     by_path = {page.source_path: page for page in site.all_pages if page.file is not None}
     stored = texts.present(list(keys.values()))
-    stale = [body for body in bodies if keys[body.source_path] not in stored]
+    stale = [whole(body) for body in bodies if keys[body.source_path] not in stored]
     if stale:
         say(f"finishing {len(stale)} of {len(bodies)} pages")
     resolve_claim = report.resolve_claim if report is not None else None
@@ -197,6 +198,19 @@ def _give_pages_their_text(site: Site, bodies: list[RenderedBody], labels: dict[
     stats.total += reused
     stats.cached += reused
     return stats
+
+
+def _whole(body: RenderedBody, cache: BodyCache, site: Site, env: jinja2.Environment) -> RenderedBody:
+    """The whole body of a page the body cache gave in outline (`BodyCache.outlined`), to
+    typeset and finish it again; rendered anew if the cache cannot give it (its messages
+    were given with the outline)."""
+    if body.source_path not in cache.outlined:
+        return body
+    found = cache.full(body.source_path)
+    if found is not None:
+        return found
+    page = next(page for page in site.all_pages if page.source_path == body.source_path)
+    return render_body(page, site, create_body_tools(site, env, Diagnostics()))
 
 
 def _site_key(inputs: str, katex: str, labels: dict[str, Label]) -> str:
