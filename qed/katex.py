@@ -293,6 +293,7 @@ class KatexRenderer:
         self._fingerprint: str | None = None
         self._owner = os.getpid()
         self._forked: KatexRenderer | None = None
+        self._unwritten = 0  # pages typeset since the cache was last written
 
     @property
     def dist(self) -> KatexDist | None:
@@ -333,7 +334,9 @@ class KatexRenderer:
         if jobs > 1 and uncached >= PARALLEL_FORMULAS and self._cache.path is not None and not _v8_started():
             if progress:
                 progress(f"typesetting up to {uncached} new formulas in {jobs} processes")
-            by_workers = sum(map_in_processes(self._typeset_into_cache, pending, jobs))  # before reading stats:
+            last = len(pending) - jobs  # from here on, each process's final page: it writes its share out
+            by_workers = sum(map_in_processes(lambda pair: self._typeset_into_cache(*pair, last=pair[0] >= last),
+                                              list(enumerate(pending)), jobs))  # before reading stats:
             self.stats.rendered += by_workers  # this process's share is counted in them meanwhile
         for page in pages:
             yield self._typeset_one(_Work(page, labels, [None] * len(page.formulas)))
@@ -355,18 +358,24 @@ class KatexRenderer:
         steps = renderer._plan(item)
         if any(step.keep for step in steps):
             renderer._run(item, steps)
-            renderer._cache.flush()
+            renderer._unwritten += 1
+            if renderer._unwritten >= FLUSH_PAGES:  # one transaction per batch of pages, not per page
+                renderer._cache.flush()
+                renderer._unwritten = 0
 
-    def _typeset_into_cache(self, item: _Work) -> int:
+    def _typeset_into_cache(self, index: int, item: _Work, *, last: bool) -> int:
         """In a worker process: typeset one page's uncached formulas into the disk cache
         (messages are dropped: the formulas that fail stay uncached and are redone, and
-        reported, by the parent). Returns how many were typeset."""
+        reported, by the parent), written out at the process's `last` page. Returns how
+        many were typeset."""
         if os.getpid() == self._owner:  # this process's share counts in its own stats
             self._typeset(self, item)
             return 0
         worker = self._worker()
         before = worker.stats.rendered
         self._typeset(worker, item)
+        if last:
+            worker._cache.flush()
         return worker.stats.rendered - before
 
     def _worker(self) -> KatexRenderer:
@@ -495,6 +504,7 @@ def page_head_html(typeset: TypesetMath, base_url: str) -> str:
                      macros=dict(page.macros), version=typeset.katex_version)
 
 
+FLUSH_PAGES = 50  # pages of new formulas buffered before they are written to the disk cache
 PARALLEL_FORMULAS = 400  # uncached formulas worth starting V8 in more processes for (about 0.25 s of work)
 
 
