@@ -6,12 +6,12 @@ Two records are kept under `.qed-cache/`:
 - `texts.sqlite`: each page's finished `PageText`, keyed by `text_key`: the page's body
   key (its file and everything a body reads), the labels it cites, its claims' badges and
   the KaTeX build. A page whose key is known is neither typeset nor finished again.
-- `output.json`, the manifest of the last published site: for each output unit (a page
-  with its pagers, aliases and bundle files; a feed; the sitemap; a static file...) the
-  files it wrote, the pages whose text its templates read, and a key over all of that
-  plus `site_key` (code, config, templates, every page's front matter, labels, KaTeX). A
-  unit whose key is unchanged is hard-linked from the last site into the staging folder
-  instead of rendered and written.
+- `output-*.json`, the manifest of the last site published in an output folder: for each
+  output unit (a page with its pagers, aliases and bundle files; a feed; the sitemap; a
+  static file...) the files it wrote, the pages whose text its templates read, and a key
+  over all of that plus `site_key` (code, config, templates, every page's front matter,
+  labels, KaTeX). A unit whose key is unchanged is hard-linked from the last site into the
+  staging folder instead of rendered and written.
 
 Page texts are not held in memory: `page.text` is a `LazyText` that reads the stored text
 when a template asks for it (and records, for the manifest, that the template did), so a
@@ -295,6 +295,12 @@ def _read_manifest(path: Path, root: Path) -> dict[str, OutputUnit]:
         return {uid: OutputUnit(list(files), list(deps), key) for uid, (key, files, deps) in data["units"].items()}
     except (KeyError, TypeError, ValueError, AttributeError):
         return {}
+
+
+def manifest_path(cache_dir: Path, destination: Path) -> Path:
+    """Where the manifest of the site published in `destination` is kept: one per output
+    folder, so that `qed build` and `qed serve` (which builds elsewhere) do not undo each other's."""
+    return cache_dir / f"output-{hashlib.sha256(str(destination).encode()).hexdigest()[:16]}.json"
 
 
 def file_stamp(path: Path) -> str:

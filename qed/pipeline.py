@@ -22,7 +22,7 @@ from qed.body_cache import BodyCache
 from qed.config import SiteConfig, load_config
 from qed.content import ContentOptions, Site, load_site
 from qed.errors import BuildFailed, Diagnostics, QedError
-from qed.incremental import LazyText, OutputReuse, TextStore, text_key
+from qed.incremental import LazyText, OutputReuse, TextStore, manifest_path, text_key
 from qed.katex import KatexRenderer, MathStats
 from qed.labels import collect_labels
 from qed.math import TypesetMath
@@ -119,7 +119,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
         site = replace(site, labels=labels)
         result = _result(site, math_stats, report, diagnostics)
         if options.write:
-            reuse = OutputReuse(config.cache_dir / "output.json", destination.resolve(),
+            reuse = OutputReuse(manifest_path(config.cache_dir, destination.resolve()), destination.resolve(),
                                 _site_key(cache.site_key, katex, labels), keys, texts, enabled=not options.clean)
             result.files = _publish(site, env, report, destination, say, jobs, pagination, search, bodies, reuse)
             result.destination = destination

@@ -155,3 +155,13 @@ def test_pages_written_by_worker_processes_are_taken_over_too(tmp_path):
     build_site(BuildOptions(**options))
     changed = rewritten(before, snapshot(out))
     assert "posts/p7/index.html" in changed and "posts/p8/index.html" not in changed
+
+
+def test_each_output_folder_keeps_its_own_record(site, tmp_path):
+    """`qed serve` builds into another folder than `qed build`: one must not undo the other's."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    build(site, first)
+    before = snapshot(first)
+    build(site, second)
+    build(site, first)
+    assert snapshot(first) == before
