@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from qed.body import Label, PageText
+from qed.errors import QedError
 from qed.output import Staging
 
 FORMAT = 1  # bump when what a key covers changes
@@ -99,14 +100,14 @@ class TextStore:
     def text(self, key: str) -> PageText:
         """The text stored under `key` (a key is only handed out once its text is stored)."""
         found = self._transient.get(key) or self._loaded.get(key)
-        if found is None:
-            data = self._pending.get(key) or self._read(key)
-            found = pickle.loads(data) if data is not None else PageText()
-            self._loaded[key] = found
-            if len(self._loaded) > _LOADED_KEPT:
-                self._loaded.popitem(last=False)
-        else:
-            self._loaded.move_to_end(key) if key in self._loaded else None
+        if found is not None:
+            return found
+        data = self._pending.get(key) or self._read(key)
+        if data is None:  # the cache was damaged during the build: never publish an empty page
+            raise QedError(f"cannot read a finished page back from {self.path}; build again with --clean")
+        found = self._loaded[key] = pickle.loads(data)
+        if len(self._loaded) > _LOADED_KEPT:
+            self._loaded.popitem(last=False)
         return found
 
     def touch(self, source_path: str) -> None:
@@ -271,7 +272,7 @@ class OutputReuse:
 
     def save(self) -> None:
         """Write the manifest of the site just published (only after the swap succeeded)."""
-        data = {"format": FORMAT, "root": str(self.previous_root),
+        data = {"format": FORMAT, "root": str(self.previous_root), "folder": _folder_identity(self.previous_root),
                 "units": {uid: [unit.key, unit.files, unit.deps] for uid, unit in self.current.items()}}
         self.manifest_path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.manifest_path.with_suffix(".tmp")
@@ -289,12 +290,22 @@ def _read_manifest(path: Path, root: Path) -> dict[str, OutputUnit]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("root") != str(root):
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("root") != str(root) \
+            or data.get("folder") != _folder_identity(root):  # another build swapped its site in since
         return {}
     try:
         return {uid: OutputUnit(list(files), list(deps), key) for uid, (key, files, deps) in data["units"].items()}
     except (KeyError, TypeError, ValueError, AttributeError):
         return {}
+
+
+def _folder_identity(root: Path) -> list[int]:
+    """Which folder `root` is now: each swap puts a new folder (a new inode) in its place."""
+    try:
+        stat = root.stat()
+    except OSError:
+        return []
+    return [stat.st_dev, stat.st_ino]
 
 
 def manifest_path(cache_dir: Path, destination: Path) -> Path:

@@ -165,3 +165,14 @@ def test_each_output_folder_keeps_its_own_record(site, tmp_path):
     build(site, second)
     build(site, first)
     assert snapshot(first) == before
+
+
+def test_a_folder_another_site_was_built_into_since_is_not_taken_over(site, tmp_path):
+    out = tmp_path / "out"
+    build(site, out)
+    expected = contents(out)
+    other_a = post("Other", "one", "Not Alpha. $$e^z \\label{eq:exp}$$")
+    other = write_files(tmp_path / "other", {**SITE, "config.yaml": "title: Other\n", "content/posts/a.md": other_a})
+    build(other, out)
+    build(site, out)
+    assert contents(out) == expected
