@@ -61,6 +61,7 @@ class TextStore:
         self.path = path
         self._clear = clear
         self._db: sqlite3.Connection | None = None
+        self._inherited: sqlite3.Connection | None = None
         self._pid = 0
         self._pending: dict[str, bytes] = {}
         self._transient: dict[str, PageText] = {}  # texts that must not outlive this build
@@ -155,8 +156,8 @@ class TextStore:
         return row[0] if row else None
 
     def _connect(self) -> sqlite3.Connection | None:
-        if self._db is not None and self._pid != os.getpid():  # a forked child: never share the parent's
-            self._db = None
+        if self._db is not None and self._pid != os.getpid():  # a forked child: never use the parent's,
+            self._inherited, self._db = self._db, None  # nor close it (held, so that it is never collected)
         if self._db is None and not self._broken:
             try:
                 assert self.path is not None
