@@ -6,7 +6,8 @@
 
 Every build is a whole process, timed from outside. Runs alternate between the tools
 (Hugo cold, qed cold, Hugo warm, qed warm, ...) so that a busy machine slows them alike,
-and the medians and the ratios qed / Hugo are printed. "peak MB" is the largest single
+and the medians and the ratios qed / Hugo are printed (CPU time too: on a crowded machine
+wall times mostly measure the neighbours). "peak MB" is the largest single
 process of the build (qed's worker processes included), from `wait4`'s rusage.
 
 - cold: qed with no `.qed-cache` and a fresh output folder (every formula typeset); Hugo
@@ -132,14 +133,15 @@ def compare(tools: list[Tool], runs: int, progress: Callable[[str], None]) -> Re
 def report(corpus: Path, posts: int, tools: list[Tool], results: Results, runs: int) -> str:
     reference = tools[0].name
     lines = [f"\n{corpus} ({posts} posts), medians of {runs} alternating runs; ratios to {reference}",
-             f"{'measure':8} {'tool':10} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'wall ×':>8} {'peak ×':>8}"]
+             f"{'measure':8} {'tool':10} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'wall ×':>8} {'CPU ×':>8} "
+             f"{'peak ×':>8}"]
     for measure in MEASURES:
         for tool in tools:
             wall, cpu, peak = (results.median(measure.name, tool.name, what) for what in ("wall", "cpu", "peak_mb"))
-            ref_wall = results.median(measure.name, reference, "wall")
-            ref_peak = results.median(measure.name, reference, "peak_mb")
+            ref_wall, ref_cpu, ref_peak = (results.median(measure.name, reference, what)
+                                           for what in ("wall", "cpu", "peak_mb"))
             lines.append(f"{measure.name:8} {tool.name:10} {wall:8.2f} {cpu:8.2f} {peak:8.0f} "
-                         f"{wall / ref_wall:7.2f}× {peak / ref_peak:7.2f}×")
+                         f"{wall / ref_wall:7.2f}× {cpu / ref_cpu:7.2f}× {peak / ref_peak:7.2f}×")
     return "\n".join(lines)
 
 
