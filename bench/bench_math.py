@@ -42,6 +42,7 @@ def typeset(collectors: list[MathCollector], settings: MathSettings, cache: Path
     started = time.perf_counter()
     for collector in collectors:
         renderer.typeset_page(collector.record())
+    renderer.close()  # writes the new formulas to the cache, as the end of a build does
     elapsed = time.perf_counter() - started
     if renderer.diagnostics.errors:
         raise SystemExit(f"KaTeX errors: {renderer.diagnostics.errors[:3]}")

@@ -76,7 +76,7 @@ def render_bodies(site: Site, templates: object, diagnostics: Diagnostics,
                        strict=True))
     fresh = {path: pickle.loads(data) for path, data in pickled.items()}
     if cache is not None:
-        cache.store({path: data for path, data in pickled.items() if not fresh[path].errors})
+        cache.store({path: data for path, data in pickled.items() if not fresh[path].errors}, fresh)
     bodies = [stored.get(page.source_path) or fresh[page.source_path] for page in pages]
     for body in bodies:
         diagnostics.errors.extend(body.errors)

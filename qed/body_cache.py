@@ -3,6 +3,7 @@ say when one may be reused: the page's file and everything a body can read besid
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import pickle
@@ -20,6 +21,8 @@ from qed.errors import Diagnostics
 from qed.i18n import i18n_dirs
 from qed.templates import default_theme_dir, layout_dirs, theme_dir
 
+_OUTLINE = "#outline"
+
 
 class BodyCache:
     """`RenderedBody` records by page, in a `DiskCache`; `clear=True` starts empty (`--clean`),
@@ -28,19 +31,45 @@ class BodyCache:
     def __init__(self, path: Path, *, clear: bool = False, diagnostics: Diagnostics | None = None):
         self._disk = DiskCache(path, clear=clear, diagnostics=diagnostics)
         self._keys: dict[str, str] = {}
+        self.site_key = ""  # `site_inputs_key` of the site last looked up
+        self.outlined: set[str] = set()  # pages `lookup` gave in outline (`full` has the rest)
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """The body key of each page looked up, by source path (what later stages key on)."""
+        return self._keys
 
     def lookup(self, site: Site, pages: list[Page]) -> dict[str, Any]:
         """The stored bodies of `pages` still valid for this build, by source path."""
-        self._keys = dict(zip((page.source_path for page in pages), body_keys(site, pages), strict=True))
-        stored = self._disk.get_many(self._keys.values())
-        found = {path: _restore(stored.get(key)) for path, key in self._keys.items()}
+        self.site_key = site_inputs_key(site)
+        self._keys = {page.source_path: _page_key(self.site_key, page) for page in pages}
+        stored = self._disk.get_many(key + _OUTLINE for key in self._keys.values())
+        found = {path: _restore(stored.get(key + _OUTLINE)) for path, key in self._keys.items()}
+        self.outlined = {path for path, body in found.items() if body is not None}
         return {path: body for path, body in found.items() if body is not None}
 
-    def store(self, pickled: dict[str, bytes]) -> None:
-        """Keep freshly rendered bodies (pickled, by source path) and close the cache."""
+    def full(self, source_path: str) -> Any:
+        """The whole body of a page `lookup` gave in outline, or None when it cannot be read."""
+        key = self._keys[source_path]
+        return _restore(self._disk.get_many([key]).get(key))
+
+    def store(self, pickled: dict[str, bytes], bodies: dict[str, Any] | None = None) -> None:
+        """Keep freshly rendered bodies (pickled, by source path; `bodies`: the same, unpickled)
+        with their outlines, and close the cache."""
         for path, data in pickled.items():
+            body = bodies[path] if bodies is not None else pickle.loads(data)
             self._disk.put(self._keys[path], data)
+            self._disk.put(self._keys[path] + _OUTLINE, pickle.dumps(outline(body), protocol=pickle.HIGHEST_PROTOCOL))
         self._disk.close()
+
+
+def outline(body: Any) -> Any:
+    """A `RenderedBody` without what only typesetting and finishing the page read (its HTML,
+    TOC, shortcode blocks, formulas): what a build reads of a page it does not finish again.
+    The formula tuple keeps its length (the count) as copies of the first formula."""
+    formulas = body.math.formulas
+    math = dataclasses.replace(body.math, formulas=formulas[:1] * len(formulas))
+    return dataclasses.replace(body, content="", toc="", html_blocks={}, math=math)
 
 
 def _restore(data: bytes | None) -> Any:
@@ -57,12 +86,22 @@ def body_keys(site: Site, pages: list[Page]) -> list[str]:
     """Cache keys for page bodies: the page's file, and everything a body may read besides:
     the config, every template, every page's front matter and URL (references, `site.pages`),
     and the code that renders (qed and its markdown, template and highlighting libraries)."""
+    base = site_inputs_key(site)
+    return [_page_key(base, page) for page in pages]
+
+
+def _page_key(base: str, page: Page) -> str:
+    return hashlib.sha256(f"{base}\0{page.source_path}\0{page.file.text}".encode()).hexdigest()
+
+
+def site_inputs_key(site: Site) -> str:
+    """One key over what every page's output may read besides page bodies: the code, the
+    config, the templates, and every page's front matter and URL."""
     shared = hashlib.sha256()
     for part in (_code_fingerprint(), json.dumps(site.config.raw, sort_keys=True, default=str),
                  _templates_fingerprint(site.project_root), _pages_fingerprint(site)):
         shared.update(part.encode() + b"\0")
-    base = shared.hexdigest()
-    return [hashlib.sha256(f"{base}\0{page.source_path}\0{page.file.text}".encode()).hexdigest() for page in pages]
+    return shared.hexdigest()
 
 
 def _code_fingerprint() -> str:

@@ -30,7 +30,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,6 +302,7 @@ class KatexRenderer:
         self._fingerprint: str | None = None
         self._owner = os.getpid()
         self._forked: KatexRenderer | None = None
+        self._unwritten = 0  # pages typeset since the cache was last written
 
     @property
     def dist(self) -> KatexDist | None:
@@ -319,32 +320,46 @@ class KatexRenderer:
 
     def typeset_pages(self, pages: list[PageMath], labels: Mapping[str, Any] | None = None, *,
                      jobs: int = 1, progress: Callable[[str], None] | None = None) -> list[TypesetMath]:
-        """`typeset_page` for many pages. Cached formulas are read first; when many remain (a
-        cold build), worker processes typeset them into the disk cache and this process
-        reads them back, so that every message still comes from here, in page order."""
-        work = [_Work(page, labels, [None] * len(page.formulas)) for page in pages]
+        """`typeset_page` for many pages (see `typeset_each`)."""
+        return list(self.typeset_each(pages, labels, jobs=jobs, progress=progress))
+
+    def typeset_each(self, pages: Sequence[PageMath], labels: Mapping[str, Any] | None = None, *,
+                     jobs: int = 1, progress: Callable[[str], None] | None = None) -> Iterator[TypesetMath]:
+        """Each page's `TypesetMath`, in order, one at a time (a caller that finishes and stores
+        each page holds one page's formulas at a time, not the site's). When many formulas are
+        not cached yet (a cold build), worker processes typeset them into the disk cache first;
+        this process then reads them back, so that every message still comes from here, in
+        page order: a page's messages are given before it is yielded."""
+        uncached, counted = 0, self.stats.cached
         pending: list[_Work] = []
-        uncached = 0
-        for item in work:
-            if not item.page.formulas:
-                continue
-            self.stats.total += len(item.page.formulas)
-            if self.dist is None:
-                self._client_side(item)
-                continue
-            keep = sum(step.keep for step in self._plan(item))
-            if keep:
-                pending.append(item)
-                uncached += keep
+        for page in pages:
+            if page.formulas and self.dist is not None:
+                item = _Work(page, labels, [None] * len(page.formulas))
+                keep = sum(step.keep for step in self._plan(item))
+                if keep:
+                    pending.append(_Work(page, labels, [None] * len(page.formulas)))  # HTML read again later
+                    uncached += keep
+        self.stats.cached = counted  # counted when each page is typeset below
         if jobs > 1 and uncached >= PARALLEL_FORMULAS and self._cache.path is not None and not _v8_started():
             if progress:
                 progress(f"typesetting up to {uncached} new formulas in {jobs} processes")
-            by_workers = sum(map_in_processes(self._typeset_into_cache, pending, jobs))  # before reading stats:
+            last = len(pending) - jobs  # from here on, each process's final page: it writes its share out
+            by_workers = sum(map_in_processes(lambda pair: self._typeset_into_cache(*pair, last=pair[0] >= last),
+                                              list(enumerate(pending)), jobs))  # before reading stats:
             self.stats.rendered += by_workers  # this process's share is counted in them meanwhile
-        for item in pending:
-            self._typeset(self, item)
+        for page in pages:
+            yield self._typeset_one(_Work(page, labels, [None] * len(page.formulas)))
+
+    def _typeset_one(self, item: _Work) -> TypesetMath:
+        """One page's formulas, from the cache or V8 (or left for the browser without KaTeX)."""
+        if item.page.formulas:
+            self.stats.total += len(item.page.formulas)
+            if self.dist is None:
+                self._client_side(item)
+            else:
+                self._typeset(self, item)
         version = self.dist.version if self.dist is not None else None
-        return [TypesetMath(item.page, tuple(h or "" for h in item.html), item.client_side, version) for item in work]
+        return TypesetMath(item.page, tuple(h or "" for h in item.html), item.client_side, version)
 
     @staticmethod
     def _typeset(renderer: KatexRenderer, item: _Work) -> None:
@@ -352,18 +367,24 @@ class KatexRenderer:
         steps = renderer._plan(item)
         if any(step.keep for step in steps):
             renderer._run(item, steps)
-            renderer._cache.flush()
+            renderer._unwritten += 1
+            if renderer._unwritten >= FLUSH_PAGES:  # one transaction per batch of pages, not per page
+                renderer._cache.flush()
+                renderer._unwritten = 0
 
-    def _typeset_into_cache(self, item: _Work) -> int:
+    def _typeset_into_cache(self, index: int, item: _Work, *, last: bool) -> int:
         """In a worker process: typeset one page's uncached formulas into the disk cache
         (messages are dropped: the formulas that fail stay uncached and are redone, and
-        reported, by the parent). Returns how many were typeset."""
+        reported, by the parent), written out at the process's `last` page. Returns how
+        many were typeset."""
         if os.getpid() == self._owner:  # this process's share counts in its own stats
             self._typeset(self, item)
             return 0
         worker = self._worker()
         before = worker.stats.rendered
         self._typeset(worker, item)
+        if last:
+            worker._cache.flush()
         return worker.stats.rendered - before
 
     def _worker(self) -> KatexRenderer:
@@ -473,6 +494,10 @@ class KatexRenderer:
             return
         engine.eval(mhchem.read_text(encoding="utf-8"))
 
+    def fingerprint(self) -> str:
+        """What says which KaTeX typesets (or that none does: formulas left for the browser)."""
+        return self._katex_fingerprint() if self.dist is not None else f"browser:{self.settings.version}"
+
     def _katex_fingerprint(self) -> str:
         """The KaTeX build itself, not just its version: Debian's rebuild may differ from npm's."""
         if self._fingerprint is None:
@@ -498,6 +523,7 @@ def page_head_html(typeset: TypesetMath, base_url: str) -> str:
                      macros=dict(page.macros), version=typeset.katex_version)
 
 
+FLUSH_PAGES = 50  # pages of new formulas buffered before they are written to the disk cache
 PARALLEL_FORMULAS = 400  # uncached formulas worth starting V8 in more processes for (about 0.25 s of work)
 
 

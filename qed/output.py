@@ -66,6 +66,7 @@ class Staging:
     files_written: int = 0
     in_place: bool = field(init=False, default=False)  # the destination cannot be renamed: replace its contents
     _lock: int | None = field(init=False, default=None, repr=False)
+    journal: list[str] = field(default_factory=list)  # every file written, in order (for the output manifest)
 
     def __post_init__(self) -> None:
         self.destination = self.destination.resolve()
@@ -98,23 +99,52 @@ class Staging:
 
     def write_text(self, relative: str, text: str) -> None:
         with _writing(relative):
-            target = self.path_for(relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target = self._fresh(relative)
             target.write_text(text, encoding="utf-8")
         self.files_written += 1
+        self.journal.append(relative)
 
     def copy_file(self, source: Path, relative: str) -> None:
         with _writing(relative):
-            target = self.path_for(relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target = self._fresh(relative)
             shutil.copy2(source, target)
         self.files_written += 1
+        self.journal.append(relative)
 
     def copy_tree(self, source: Path, relative: str = "", *, within: Sequence[Path] = ()) -> None:
         """Copy a folder's files (static/, a bundle's resources) below `relative`; symbolic
         links are followed only where they point inside `source` or one of `within` (the site)."""
         for path, name in tree_files(source, (source, *within)).files:
             self.copy_file(path, f"{relative}/{name}".lstrip("/"))
+
+    def _fresh(self, relative: str) -> Path:
+        """The path to write `relative` to, with no file there: one taken over by `reuse` is a
+        link to the last site's, which must never be written through."""
+        target = self.path_for(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+        return target
+
+    def reuse(self, relative: str, previous: Path) -> bool:
+        """Take `relative` over unchanged from the last site in `previous`: a hard link (no
+        copy, no rewrite), or a copy where links are impossible; False when it is not there."""
+        source = previous / relative.lstrip("/")
+        if not source.is_file() or source.is_symlink():
+            return False
+        with _writing(relative):
+            target = self._fresh(relative)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copy2(source, target)
+        self.files_written += 1
+        return True
+
+    def forget(self, relative: str) -> None:
+        """Remove a file taken over by `reuse` (never written through: it may be a link)."""
+        self.path_for(relative).unlink(missing_ok=True)
+        self.files_written -= 1
 
     def publish(self) -> None:
         """Put the staging folder in place of the destination in one step (or, for a mount

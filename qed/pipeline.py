@@ -7,6 +7,8 @@ errors of a stage are reported together.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -14,13 +16,14 @@ from pathlib import Path
 
 import jinja2
 
-from qed.bodies import RenderedBody, render_bodies
+from qed.bodies import RenderedBody, create_body_tools, render_bodies, render_body
 from qed.body import Label
 from qed.body_cache import BodyCache
 from qed.config import DEFAULT_ENVIRONMENT, SiteConfig, load_config
 from qed.content import ContentOptions, Site, load_site
 from qed.disk_cache import check_cache_folder
 from qed.errors import BuildFailed, Diagnostics, QedError
+from qed.incremental import LazyText, OutputReuse, TextStore, manifest_path, text_key
 from qed.katex import KatexRenderer, MathStats
 from qed.labels import collect_labels
 from qed.math import TypesetMath
@@ -32,6 +35,7 @@ from qed.publishing import links_left_out, write_site
 from qed.search import SearchSettings
 from qed.templates import check_templates, create_environment
 from qed.verification import VerificationReport, VerifyOptions, replay_claim, verify_claims
+from qed.verification.reports import DETAIL_SUFFIX, LINKS_SUFFIX
 
 Progress = Callable[[str], None]
 
@@ -108,19 +112,28 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     bodies = render_bodies(site, env, diagnostics, progress=say, jobs=jobs, cache=cache)
     labels = collect_labels(bodies, diagnostics)
     report = _verify(site, bodies, options, replace(verify_settings, output=destination), diagnostics, say)
-    math_html, math_stats = _typeset(site, bodies, labels, diagnostics, clean=options.clean, jobs=jobs, say=say)
-    if diagnostics.errors:
-        raise BuildFailed(list(diagnostics.errors), report.github_annotations() if report else [],
-                          report.blocked_lines() if report else [])
+    texts = TextStore(config.cache_dir / "texts.sqlite", clear=options.clean)
+    try:
+        renderer = _katex(bodies, site, diagnostics, clean=options.clean)
+        katex = renderer.fingerprint() if renderer is not None else "no math"
+        keys = _text_keys(bodies, cache.keys, labels, report, katex)
+        math_stats = _give_pages_their_text(site, bodies, labels, report, renderer, texts, keys, diagnostics,
+                                            whole=lambda body: _whole(body, cache, site, env), jobs=jobs, say=say)
+        if diagnostics.errors:
+            raise BuildFailed(list(diagnostics.errors), report.github_annotations() if report else [],
+                              report.blocked_lines() if report else [])
 
-    site = replace(site, labels=labels)
-    _give_pages_their_text(site, bodies, math_html, report)
-    if options.write:
-        diagnostics.warnings.extend(links_left_out(site))
-    result = _result(site, math_stats, report, diagnostics)
-    if options.write:
-        result.files = _publish(site, env, report, destination, say, jobs, pagination, search, math_html)
-        result.destination = destination
+        site = replace(site, labels=labels)
+        if options.write:
+            diagnostics.warnings.extend(links_left_out(site))
+        result = _result(site, math_stats, report, diagnostics)
+        if options.write:
+            reuse = OutputReuse(manifest_path(config.cache_dir, destination.resolve()), destination.resolve(),
+                                _site_key(cache.site_key, katex, labels), keys, texts, enabled=not options.clean)
+            result.files = _publish(site, env, report, destination, say, jobs, pagination, search, bodies, reuse)
+            result.destination = destination
+    finally:
+        texts.close()
     result.seconds = time.perf_counter() - started
     return result
 
@@ -139,27 +152,81 @@ def _verify(site: Site, bodies: list[RenderedBody], options: BuildOptions, setti
                          progress=lambda done, total: say(f"verified {done}/{total} claims"))
 
 
-def _typeset(site: Site, bodies: list[RenderedBody], labels: dict[str, Label], diagnostics: Diagnostics, *,
-             clean: bool, jobs: int, say: Progress) -> tuple[list[TypesetMath], MathStats]:
-    """Every page's formulas through KaTeX (cached on disk, emptied first on `--clean`)."""
+def _katex(bodies: list[RenderedBody], site: Site, diagnostics: Diagnostics, *, clean: bool) -> KatexRenderer | None:
+    """The renderer of the site's formulas (cached on disk, emptied first on `--clean`); None
+    for a site without math (no V8 and no cache)."""
     with_math = [body.math for body in bodies if body.math.formulas]
-    if not with_math:  # no V8 and no cache for a site without math
-        return [TypesetMath(body.math, ()) for body in bodies], MathStats()
-    renderer = KatexRenderer(with_math[0].settings, site.config.cache_dir, diagnostics, refresh=clean)
-    typeset = renderer.typeset_pages([body.math for body in bodies], labels, jobs=jobs, progress=say)
-    renderer.close()
-    return typeset, renderer.stats
+    if not with_math:
+        return None
+    return KatexRenderer(with_math[0].settings, site.config.cache_dir, diagnostics, refresh=clean)
 
 
-def _give_pages_their_text(site: Site, bodies: list[RenderedBody], math_html: list[TypesetMath],
-                           report: VerificationReport | None) -> None:
-    """The one place pages change after loading: each receives its finished body."""
+def _text_keys(bodies: list[RenderedBody], body_keys: dict[str, str], labels: dict[str, Label],
+               report: VerificationReport | None, katex: str) -> dict[str, str]:
+    """Each page's text key (`incremental.text_key`), by source path."""
+    def claim_html(body: RenderedBody) -> list[str]:
+        if report is None:
+            return []
+        return [report.resolve_claim(claim.key + suffix) for claim in body.claims
+                for suffix in ("", LINKS_SUFFIX, DETAIL_SUFFIX)]
+
+    return {body.source_path: text_key(body_keys.get(body.source_path, ""), [ref for ref, _ in body.references],
+                                       labels, claim_html(body), katex) for body in bodies}
+
+
+def _give_pages_their_text(site: Site, bodies: list[RenderedBody], labels: dict[str, Label],
+                           report: VerificationReport | None, renderer: KatexRenderer | None, texts: TextStore,
+                           keys: dict[str, str], diagnostics: Diagnostics, *,
+                           whole: Callable[[RenderedBody], RenderedBody], jobs: int, say: Progress) -> MathStats:
+    """The one place pages change after loading: each receives its finished body, as a
+    `LazyText` read from `texts`. Pages whose text is stored under its key from an earlier
+    build are neither typeset nor finished again; the others are, one at a time, and stored
+    (unless they gave messages, which the next build must give again)."""
     by_path = {page.source_path: page for page in site.all_pages if page.file is not None}
+    stored = texts.present(list(keys.values()))
+    stale = [whole(body) for body in bodies if keys[body.source_path] not in stored]
+    if stale:
+        say(f"finishing {len(stale)} of {len(bodies)} pages")
     resolve_claim = report.resolve_claim if report is not None else None
-    for body, typeset in zip(bodies, math_html, strict=True):
+    typeset = renderer.typeset_each([body.math for body in stale], labels, jobs=jobs, progress=say) \
+        if renderer is not None else (TypesetMath(body.math, ()) for body in stale)
+    for body in stale:
+        messages = len(diagnostics.errors) + len(diagnostics.warnings)
+        math_html = next(typeset)
         page = by_path[body.source_path]
-        page.text = finish_page(page, body, typeset, site.labels, resolve_claim, site.base_url,
-                                site.config["summaryLength"])
+        text = finish_page(page, body, math_html, labels, resolve_claim, site.base_url, site.config["summaryLength"])
+        quiet = messages == len(diagnostics.errors) + len(diagnostics.warnings)
+        texts.put(keys[body.source_path], text, keep=quiet and not body.errors and not body.warnings)
+    texts.flush()
+    for body in bodies:
+        by_path[body.source_path].text = LazyText(texts, keys[body.source_path], body.source_path)
+    stats = renderer.stats if renderer is not None else MathStats()
+    if renderer is not None:
+        renderer.close()
+    reused = sum(len(body.math.formulas) for body in bodies if keys[body.source_path] in stored)
+    stats.total += reused
+    stats.cached += reused
+    return stats
+
+
+def _whole(body: RenderedBody, cache: BodyCache, site: Site, env: jinja2.Environment) -> RenderedBody:
+    """The whole body of a page the body cache gave in outline (`BodyCache.outlined`), to
+    typeset and finish it again; rendered anew if the cache cannot give it (its messages
+    were given with the outline)."""
+    if body.source_path not in cache.outlined:
+        return body
+    found = cache.full(body.source_path)
+    if found is not None:
+        return found
+    page = next(page for page in site.all_pages if page.source_path == body.source_path)
+    return render_body(page, site, create_body_tools(site, env, Diagnostics()))
+
+
+def _site_key(inputs: str, katex: str, labels: dict[str, Label]) -> str:
+    """What any output may read besides page texts: the site's inputs (code, config,
+    templates, front matter), the KaTeX build, and the site's labels (`site.labels`)."""
+    listed = sorted((label_id, repr(label)) for label_id, label in labels.items())
+    return hashlib.sha256(json.dumps([inputs, katex, listed]).encode()).hexdigest()
 
 
 def _result(site: Site, math_stats: MathStats, report: VerificationReport | None,
@@ -188,18 +255,21 @@ def _replay(site: Site, options: BuildOptions, diagnostics: Diagnostics, setting
 
 def _publish(site: Site, env: jinja2.Environment, report: VerificationReport | None, destination: Path,
              say: Progress, jobs: int, pagination: PaginationSettings, search: SearchSettings,
-             math_html: list[TypesetMath]) -> int:
-    """Render every document into a staging folder and swap it in; on any error, discard it."""
+             bodies: list[RenderedBody], reuse: OutputReuse) -> int:
+    """Render every document into a staging folder (taking unchanged ones over from the last
+    site) and swap it in; on any error, discard it. The manifest follows a successful swap."""
     staging = Staging(destination)
-    math_settings = next((typeset.page.settings for typeset in math_html if typeset.page.formulas), None)
+    math_settings = next((body.math.settings for body in bodies if body.math.formulas), None)
     try:
         write_site(site, env, report, staging, jobs=jobs, pagination=pagination, search=search,
-                   math_settings=math_settings)
+                   math_settings=math_settings, reuse=reuse)
+        reuse.forget()
         staging.publish()
     except BaseException:
         staging.discard()
         raise
-    say(f"wrote {staging.files_written} files")
+    reuse.save()
+    say(f"wrote {staging.files_written} files ({reuse.reused_units} of {len(reuse.current)} unchanged)")
     return staging.files_written
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
 from qed.content import Page, Site, alias_output, base_path
 from qed.errors import Location, QedError, display_path
+from qed.incremental import OutputReuse, OutputUnit, file_stamp
 from qed.katex import static_files
 from qed.markdown import syntax_css
 from qed.math import MathSettings
@@ -27,23 +30,28 @@ FEED_LIMIT = 20
 
 def write_site(site: Site, env: jinja2.Environment, report: VerificationReport | None, staging: Staging, *,
                jobs: int = 1, pagination: PaginationSettings | None = None, search: SearchSettings | None = None,
-               math_settings: MathSettings | None = None) -> None:
+               math_settings: MathSettings | None = None, reuse: OutputReuse | None = None) -> None:
     """Write every file of the site into the staging folder (pages in `jobs` processes);
-    `math_settings` are those of the site's math, None when no page has any."""
-    _copy_static(site, staging)
-    staging.write_text("css/syntax.css", syntax_css())
+    `math_settings` are those of the site's math, None when no page has any. With `reuse`,
+    each unit of output whose inputs did not change is taken over from the last site."""
+    unit = _Units(staging, reuse)
+    _copy_static(site, unit)
+    unit.write("css/syntax.css", lambda: staging.write_text("css/syntax.css", syntax_css()))
     pagination = pagination or PaginationSettings()
-    _write_pages(site, env, staging, jobs, pagination)
+    _write_pages(site, env, staging, jobs, pagination, unit)
     for page in _feed_pages(site):
-        staging.write_text(page.path.lstrip("/") + "index.xml",
-                           render_named(env, "rss.xml", {"page": page, "site": site, "items": page.pages[:FEED_LIMIT]}))
-    staging.write_text("sitemap.xml", render_named(env, "sitemap.xml", {"site": site}))
+        context = {"page": page, "site": site, "items": page.pages[:FEED_LIMIT]}
+        unit.write(f"feed:{page.path}", lambda context=context, page=page: staging.write_text(
+            page.path.lstrip("/") + "index.xml", render_named(env, "rss.xml", context)))
+    unit.write("sitemap.xml", lambda: staging.write_text("sitemap.xml",
+                                                         render_named(env, "sitemap.xml", {"site": site})))
     if search is not None and search.enabled:
-        _write_search(site, env, staging, search)
-    staging.write_text("404.html", render_named(env, "404.html", {"site": site, "page": site.home}))
+        unit.write("search", lambda: _write_search(site, env, staging, search))
+    unit.write("404.html", lambda: staging.write_text("404.html", render_named(env, "404.html",
+                                                                                {"site": site, "page": site.home})))
     if math_settings is not None:
         for source, relative in static_files(math_settings):  # KaTeX's CSS and fonts, when self-hosted
-            staging.copy_file(source, relative)
+            unit.copy(source, relative)
     if report is not None:
         report.write_site_files(staging.path_for("verification").parent,
                                 lambda name, context: render_named(env, name, {"site": site, **context}))
@@ -92,29 +100,54 @@ def relative_urls(text: str, to_root: str, site_path: str = "/") -> str:
     return _URL_ATTRIBUTE_RE.sub(replace, text)
 
 
+@dataclass
+class _Units:
+    """Writes units of output through `OutputReuse` when there is one, directly otherwise."""
+
+    staging: Staging
+    reuse: OutputReuse | None
+
+    def write(self, unit_id: str, render: Callable[[], None], extra: str = "") -> OutputUnit | None:
+        if self.reuse is None:
+            render()
+            return None
+        return self.reuse.write(unit_id, self.staging, render, extra)
+
+    def copy(self, source: Path, relative: str) -> None:
+        """A file copied as it is: taken over while its size and modification time hold."""
+        self.write(f"file:{relative}", lambda: self.staging.copy_file(source, relative), file_stamp(source))
+
+
 def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: int,
-                 pagination: PaginationSettings) -> None:
+                 pagination: PaginationSettings, unit: _Units) -> None:
     """Each page through its template, with its bundle files and alias redirects. A worker
     process's writes do not reach this process's `staging` counter, so each page returns
-    its count; a template error comes back as a value and is raised here, first page first."""
+    its count (and its unit for the manifest); a template error comes back as a value and is
+    raised here, first page first."""
     start = staging.files_written
 
-    def write_page(page: Page) -> tuple[int, QedError | None]:
+    def write_files(page: Page) -> None:
+        _write_document(page, site, env, staging, pagination)
+        if page.bundle_dir is not None:
+            _copy_bundle(page, site, staging)
+        _write_aliases(page, site, staging)
+
+    def write_page(page: Page) -> tuple[int, QedError | None, tuple[str, OutputUnit] | None]:
         before = staging.files_written
+        unit_id = f"page:{page.kind}:{page.path}"
         try:
-            _write_document(page, site, env, staging, pagination)
-            if page.bundle_dir is not None:
-                _copy_bundle(page, site, staging)
-            _write_aliases(page, site, staging)
+            written = unit.write(unit_id, lambda: write_files(page), _bundle_stamp(page, site))
         except QedError as error:
-            return staging.files_written - before, error
-        return staging.files_written - before, None
+            return staging.files_written - before, error, None
+        return staging.files_written - before, None, (unit_id, written) if written is not None else None
 
     outcomes = map_in_processes(write_page, site.all_pages, jobs)
-    staging.files_written = start + sum(count for count, _ in outcomes)
-    for _, error in outcomes:
+    staging.files_written = start + sum(count for count, _, _ in outcomes)
+    for _, error, _ in outcomes:
         if error is not None:
             raise error
+    if unit.reuse is not None:  # units written by worker processes are recorded here
+        unit.reuse.adopt(written for _, _, written in outcomes if written is not None)
 
 
 def _write_search(site: Site, env: jinja2.Environment, staging: Staging, search: SearchSettings) -> None:
@@ -124,19 +157,35 @@ def _write_search(site: Site, env: jinja2.Environment, staging: Staging, search:
     staging.write_text("search/index.html", render_named(env, "search.html", {"site": site, "search": search}))
 
 
-def _copy_static(site: Site, staging: Staging) -> None:
-    """The theme's static/ first, then the site's, so a site file replaces the theme's."""
+def _copy_static(site: Site, unit: _Units) -> None:
+    """The theme's static/ and the site's; a site file replaces the theme's of the same name.
+    Symbolic links are followed only inside the site (`links_left_out` names the others)."""
+    chosen: dict[str, Path] = {}
     for folder in _static_dirs(site):
-        staging.copy_tree(folder, within=_site_dirs(site))
+        chosen.update((name, path) for path, name in tree_files(folder, _site_dirs(site)).files)
+    for inside, path in sorted(chosen.items()):
+        unit.copy(path, inside)
+
+
+def _bundle_stamp(page: Page, site: Site) -> str:
+    """What says a leaf bundle's resources changed (their names, sizes and times)."""
+    if page.bundle_dir is None:
+        return ""
+    return "\n".join(file_stamp(path) for path, _name in _bundle_files(page, site))
+
+
+def _bundle_files(page: Page, site: Site) -> list[tuple[Path, str]]:
+    """A leaf bundle's resources: its files but the markdown, links followed only inside the site."""
+    assert page.bundle_dir is not None
+    return [(path, name) for path, name in tree_files(page.bundle_dir, _site_dirs(site)).files if path.suffix != ".md"]
 
 
 def _copy_bundle(page: Page, site: Site, staging: Staging) -> None:
     """A leaf bundle's other files (images, data) go beside the page, as Hugo publishes them."""
     assert page.bundle_dir is not None
     folder = page.path.lstrip("/")
-    for path, name in tree_files(page.bundle_dir, _site_dirs(site)).files:
-        if path.suffix != ".md":
-            staging.copy_file(path, folder + name)
+    for path, name in _bundle_files(page, site):
+        staging.copy_file(path, folder + name)
 
 
 def links_left_out(site: Site) -> list[QedError]:

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from qed.errors import BuildFailed
+from qed.body_cache import BodyCache
+from qed.config import load_config
+from qed.content import ContentOptions, load_site
+from qed.errors import BuildFailed, Diagnostics
 from qed.pipeline import BuildOptions, build_site
 from tests.conftest import page
 
@@ -61,3 +64,19 @@ def test_a_reused_body_still_reports_its_warnings_and_errors_are_never_reused(ma
         with pytest.raises(BuildFailed) as failure:
             build(site)
         assert "unknown shortcode 'nosuch'" in str(failure.value.errors[0])
+
+
+def test_an_unchanged_page_is_read_in_outline_and_whole_only_when_finished_again(make_site):
+    """A warm build reads what every page defines (labels, claims, messages), not every
+    page's HTML and formulas; a page typeset and finished again gets its whole body."""
+    site_dir = make_site(SITE)
+    build(site_dir)
+    site = load_site(load_config(site_dir, Diagnostics()), ContentOptions(), Diagnostics())
+    pages = [p for p in site.all_pages if p.file is not None]
+    cache = BodyCache(site.config.cache_dir / "bodies.sqlite")
+    outlines = cache.lookup(site, pages)
+    assert cache.outlined == set(outlines) == {"posts/a.md", "posts/b.md", "posts/c.md"}
+    a = outlines["posts/a.md"]
+    assert a.content == "" and len(a.math.formulas) == 1
+    whole = cache.full("posts/a.md")
+    assert "x^2" in whole.math.formulas[0].tex and whole.content and whole.labels == a.labels

@@ -233,5 +233,5 @@ def test_check_writes_nothing_but_its_caches_and_the_junit_file_asked_for(make_s
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
     assert {name for name in changed if not name.startswith("site/.qed-cache")} == {
         "site/results", "site/results/junit.xml"}
-    cache = {name.split("/")[2] for name in after if name.startswith("site/.qed-cache/")}
-    assert cache <= {"katex.sqlite", "bodies.sqlite", "verification", "hypothesis"}, cache
+    cache = {name.split("/")[2] for name in changed if name.startswith("site/.qed-cache/")}
+    assert cache <= {"katex.sqlite", "bodies.sqlite", "texts.sqlite", "verification", "hypothesis"}, cache

@@ -123,6 +123,7 @@ def test_second_build_renders_nothing(tmp_path):
     collector, _ = page(text)
     typeset = first.typeset_page(collector.record())
     html_first = list(typeset.html)
+    first.close()  # the end of a build writes what is left to the cache
     second = renderer(tmp_path)  # a new process: nothing in memory
     collector, _ = page(text)
     typeset = second.typeset_page(collector.record())
@@ -144,7 +145,9 @@ def test_cache_key_follows_macros(tmp_path):
 
 
 def test_cached_definition_still_feeds_new_formulas(tmp_path):
-    renderer(tmp_path).typeset_page(page("$$\\gdef\\f#1{#1^2}$$ $\\f{a}$")[0].record())
+    first = renderer(tmp_path)
+    first.typeset_page(page("$$\\gdef\\f#1{#1^2}$$ $\\f{a}$")[0].record())
+    first.close()
     again = renderer(tmp_path)
     collector, _ = page("$$\\gdef\\f#1{#1^2}$$ $\\f{a}$ $\\f{b} + 1$")
     again.typeset_page(collector.record())
