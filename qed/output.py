@@ -81,11 +81,8 @@ class Staging:
 
     def copy_tree(self, source: Path, relative: str = "") -> None:
         """Copy a folder's files (static/, a bundle's resources) below `relative`."""
-        if not source.is_dir():
-            return
-        for path in sorted(source.rglob("*")):
-            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts):
-                self.copy_file(path, f"{relative}/{path.relative_to(source).as_posix()}".lstrip("/"))
+        for path, target in tree_files(source, relative):
+            self.copy_file(path, target)
 
     def publish(self) -> None:
         """Swap the staging folder in place of the destination, as one rename where possible."""
@@ -102,6 +99,15 @@ class Staging:
     def discard(self) -> None:
         """Drop the half-built site; the destination is left as it was."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def tree_files(source: Path, relative: str = "") -> list[tuple[Path, str]]:
+    """The files of a folder that are published (hidden ones left out), each with its place below `relative`."""
+    if not source.is_dir():
+        return []
+    return [(path, f"{relative}/{path.relative_to(source).as_posix()}".lstrip("/"))
+            for path in sorted(source.rglob("*"))
+            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts)]
 
 
 @contextlib.contextmanager

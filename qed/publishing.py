@@ -3,8 +3,10 @@ sitemap, aliases, static files and bundle resources, all written through `output
 
 from __future__ import annotations
 
+import functools
 import html
 import json
+from collections.abc import Callable
 
 import jinja2
 
@@ -28,23 +30,49 @@ def write_site(site: Site, env: jinja2.Environment, report: VerificationReport |
                math_settings: MathSettings | None = None) -> None:
     """Write every file of the site into the staging folder (pages in `jobs` processes);
     `math_settings` are those of the site's math, None when no page has any."""
-    _copy_static(site, staging)
-    staging.write_text("css/syntax.css", syntax_css())
-    pagination = pagination or PaginationSettings()
-    _write_pages(site, env, staging, jobs, pagination)
+    writers = site_file_writers(site, env, report, staging, search=search, math_settings=math_settings)
+    for name in ("static", "css/syntax.css"):  # first, so that a page or generated file of the same name wins
+        writers.pop(name)()
+    _write_pages(site, env, staging, jobs, pagination or PaginationSettings())
+    for write in writers.values():
+        write()
+
+
+def site_file_writers(site: Site, env: jinja2.Environment, report: VerificationReport | None, staging: Staging, *,
+                      search: SearchSettings | None = None,
+                      math_settings: MathSettings | None = None) -> dict[str, Callable[[], None]]:
+    """Each file (or group of files) of the site that is not one page's own, by name, in the
+    order a build writes them; `qed serve` runs again only those whose inputs changed."""
+    writers: dict[str, Callable[[], None]] = {
+        "static": lambda: _copy_static(site, staging),
+        "css/syntax.css": lambda: staging.write_text("css/syntax.css", syntax_css()),
+    }
     for page in _feed_pages(site):
-        staging.write_text(page.path.lstrip("/") + "index.xml",
-                           render_named(env, "rss.xml", {"page": page, "site": site, "items": page.pages[:FEED_LIMIT]}))
-    staging.write_text("sitemap.xml", render_named(env, "sitemap.xml", {"site": site}))
+        writers[page.path.lstrip("/") + "index.xml"] = functools.partial(_write_feed, page, site, env, staging)
+    writers["sitemap.xml"] = lambda: staging.write_text("sitemap.xml", render_named(env, "sitemap.xml",
+                                                                                    {"site": site}))
     if search is not None and search.enabled:
-        _write_search(site, env, staging, search)
-    staging.write_text("404.html", render_named(env, "404.html", {"site": site, "page": site.home}))
+        writers["search"] = lambda: _write_search(site, env, staging, search)
+    writers["404.html"] = lambda: staging.write_text("404.html", render_named(env, "404.html",
+                                                                              {"site": site, "page": site.home}))
     if math_settings is not None:
-        for source, relative in static_files(math_settings):  # KaTeX's CSS and fonts, when self-hosted
-            staging.copy_file(source, relative)
+        writers["katex"] = lambda: _copy_katex(math_settings, staging)
     if report is not None:
-        report.write_site_files(staging.path_for("verification").parent,
-                                lambda name, context: render_named(env, name, {"site": site, **context}))
+        writers["verification"] = lambda: report.write_site_files(
+            staging.path_for("verification").parent,
+            lambda name, context: render_named(env, name, {"site": site, **context}))
+    return writers
+
+
+def _write_feed(page: Page, site: Site, env: jinja2.Environment, staging: Staging) -> None:
+    staging.write_text(page.path.lstrip("/") + "index.xml",
+                       render_named(env, "rss.xml", {"page": page, "site": site, "items": page.pages[:FEED_LIMIT]}))
+
+
+def _copy_katex(math_settings: MathSettings, staging: Staging) -> None:
+    """KaTeX's CSS and fonts, when self-hosted."""
+    for source, relative in static_files(math_settings):
+        staging.copy_file(source, relative)
 
 
 def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: int,
@@ -57,10 +85,7 @@ def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: in
     def write_page(page: Page) -> tuple[int, QedError | None]:
         before = staging.files_written
         try:
-            _write_document(page, site, env, staging, pagination)
-            if page.bundle_dir is not None:
-                _copy_bundle(page, staging)
-            _write_aliases(page, site, staging)
+            write_page_files(page, site, env, staging, pagination)
         except QedError as error:
             return staging.files_written - before, error
         return staging.files_written - before, None
@@ -70,6 +95,35 @@ def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: in
     for _, error in outcomes:
         if error is not None:
             raise error
+
+
+def write_page_files(page: Page, site: Site, env: jinja2.Environment, staging: Staging,
+                     pagination: PaginationSettings) -> None:
+    """Every file one page puts in the site: its document (or pagers), bundle files, aliases."""
+    for write in page_file_writers(page, site, env, staging, pagination).values():
+        write()
+
+
+def page_file_writers(page: Page, site: Site, env: jinja2.Environment, staging: Staging,
+                      pagination: PaginationSettings) -> dict[str, Callable[[], None]]:
+    """One page's files by part: its document, or each pager of a list page on its own (with
+    Hugo's `page/1/` alias), its bundle files, its aliases; `qed serve` re-runs a part alone."""
+    writers: dict[str, Callable[[], None]] = {}
+    pagers = paginate(page, pagination)
+    if not pagers:
+        writers["document"] = lambda: staging.write_text(page.output_path,
+                                                          render_page(env, page, site, {"paginator": None}))
+    for pager in pagers:
+        target = page.path if pager.number == 1 else pager_path(page.path, pagination, pager.number)
+        writers[f"pager {pager.number}"] = functools.partial(_write_pager, page, site, env, staging, pager,
+                                                             target.lstrip("/") + "index.html")
+    if pagers and not pagination.disable_aliases:
+        writers["pager alias"] = lambda: staging.write_text(pager_path(page.path, pagination, 1).lstrip("/")
+                                                            + "index.html", _redirect(page.permalink, site))
+    if page.bundle_dir is not None:
+        writers["bundle"] = lambda: _copy_bundle(page, staging)
+    writers["aliases"] = lambda: _write_aliases(page, site, staging)
+    return writers
 
 
 def _write_search(site: Site, env: jinja2.Environment, staging: Staging, search: SearchSettings) -> None:
@@ -94,19 +148,9 @@ def _copy_bundle(page: Page, staging: Staging) -> None:
             staging.copy_file(path, folder + path.relative_to(page.bundle_dir).as_posix())
 
 
-def _write_document(page: Page, site: Site, env: jinja2.Environment, staging: Staging,
-                    pagination: PaginationSettings) -> None:
-    """The page's HTML; a list page as one document per pager, with Hugo's `page/1/` alias."""
-    pagers = paginate(page, pagination)
-    if not pagers:
-        staging.write_text(page.output_path, render_page(env, page, site, {"paginator": None}))
-        return
-    for pager in pagers:
-        target = page.path if pager.number == 1 else pager_path(page.path, pagination, pager.number)
-        staging.write_text(target.lstrip("/") + "index.html", render_page(env, page, site, {"paginator": pager}))
-    if not pagination.disable_aliases:
-        staging.write_text(pager_path(page.path, pagination, 1).lstrip("/") + "index.html",
-                           _redirect(page.permalink, site))
+def _write_pager(page: Page, site: Site, env: jinja2.Environment, staging: Staging, pager: object,
+                 relative: str) -> None:
+    staging.write_text(relative, render_page(env, page, site, {"paginator": pager}))
 
 
 def _write_aliases(page: Page, site: Site, staging: Staging) -> None:

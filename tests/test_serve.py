@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import queue
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -91,7 +93,7 @@ def server(make_site) -> Iterator[tuple[Server, Path]]:
 def test_edits_are_rebuilt_and_failures_keep_the_last_good_site(server):
     running, site = server
     page = running.get("/posts/a/")
-    assert "The first version" in page and "/__qed/status" in page  # the reload script is served in
+    assert "The first version" in page and "/__qed/events" in page  # the reload script is served in
     assert running.status() == {"build": 1, "errors": []}
     assert f'href="{running.url}posts/a/"' in page  # absolute links point at the local server
 
@@ -127,12 +129,44 @@ def test_a_port_in_use_is_one_clear_error(server):
     assert "Traceback" not in second.stderr
 
 
-def test_a_first_build_that_fails_stops_with_its_errors(make_site):
+def test_a_first_build_that_fails_still_serves_its_errors_until_fixed(make_site):
     site = write_files(make_site(SITE), {"content/posts/b.md": "---\ntitle: B\ndate: soon\n---\n"})
-    result = subprocess.run([sys.executable, str(REPO / "build.py"), "serve", "-p", "0"], cwd=site,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1
-    assert result.stderr.startswith("content/posts/b.md:3:")
+    running = Server(site)
+    try:
+        assert running.status()["build"] == 0
+        assert running.status()["errors"][0].startswith("content/posts/b.md:3:")
+        assert "does not build yet" in running.get("/posts/a/") and "/__qed/events" in running.get("/")
+        (site / "content/posts/b.md").write_text("---\ntitle: B\ndate: 2024-02-02\n---\nFixed.\n")
+        running.wait_for_status(lambda s: s["build"] == 1 and not s["errors"])
+        assert "The first version" in running.get("/posts/a/")
+    finally:
+        assert running.stop() == 0
+    assert not any("Traceback" in line for line in running.seen)
+
+
+def test_readers_that_hang_up_and_files_that_are_not_utf8_are_served_quietly(make_site):
+    site = write_files(make_site(SITE), {})
+    (site / "static").mkdir()
+    (site / "static/latin1.html").write_bytes(b"<html><body>caf\xe9</body></html>")
+    (site / "static/data.bin").write_bytes(bytes(range(256)))
+    running = Server(site)
+    try:
+        host, port = running.url.removeprefix("http://").rstrip("/").split(":")
+        for request in (b"GET /posts/a/ HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /__qed/events HTTP/1.1\r\n\r\n",
+                        b"GET /latin1.html HTTP/1.1\r\n\r\n", b"GET /po"):
+            with socket.create_connection((host, int(port))) as connection:
+                connection.sendall(request)
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset
+        with urllib.request.urlopen(running.url + "data.bin", timeout=10) as response:
+            assert response.read() == bytes(range(256))
+        with urllib.request.urlopen(running.url + "latin1.html", timeout=10) as response:
+            served = response.read()
+        assert served.startswith(b"<html><body>caf\xe9") and b"EventSource" in served
+        (site / "content/posts/a.md").write_text(SITE["content/posts/a.md"].replace("first", "third"))
+        running.wait_for_status(lambda s: s["build"] == 2)
+    finally:
+        assert running.stop() == 0
+    assert not any("Traceback" in line or "Error" in line for line in running.seen), running.seen
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (CI installs it)")
