@@ -57,6 +57,7 @@ _TEXT_ATTRIBUTES = ("content", "summary", "truncated", "toc", "title_html", "wor
 _PAGE_REFERENCES = ("text", "file", "pages", "parent", "terms")
 _PAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Page) if f.name not in _PAGE_REFERENCES)
 _FULL_REBUILD_FOLDERS = ("layouts", "theme")
+DEFERRABLE = frozenset({"search"})  # read by no page: may be written just after the reload
 
 
 def page_key(page: Page) -> str:
@@ -240,6 +241,9 @@ class LiveFolder:
         self.files_written = 0
         self.pending: dict[str, bytes | Path] = {}
         self.claimed: set[str] = set()  # what the running producer wrote
+        self.claimed_since_commit: set[str] = set()
+        self.written: list[str] = []
+        self.write_through = False  # True while nothing has been published: no last good site to keep
         self.digests: dict[str, str] = {}
         self._scratch = Path(tempfile.mkdtemp(prefix=".qed-serve-scratch-", dir=self.root.parent))
 
@@ -266,9 +270,12 @@ class LiveFolder:
         target = (self.root / relative).resolve()
         if not target.is_relative_to(self.root):
             raise QedError(f"refusing to write {relative!r}: it is outside the output folder")
-        self.pending[relative] = data
         self.claimed.add(relative)
         self.files_written += 1
+        if self.write_through:
+            self._write(relative, data)
+        else:
+            self.pending[relative] = data
 
     def take_scratch(self) -> None:
         if not any(self._scratch.iterdir()):
@@ -280,34 +287,41 @@ class LiveFolder:
 
     def discard(self) -> None:
         self.pending.clear()
+        self.claimed_since_commit = set()
         self.take_scratch()
         self.pending.clear()
 
     def commit(self, stale: Iterable[str]) -> tuple[list[str], list[str]]:
         """Write the held files that differ from what is there, delete `stale` ones; returns
         (written, deleted)."""
-        written, deleted = [], []
         for relative, data in self.pending.items():
-            content = data.read_bytes() if isinstance(data, Path) else data
-            digest = hashlib.blake2b(content, digest_size=16).hexdigest()
-            if self.digests.get(relative) == digest:
-                continue
-            target = self.root / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.qed-tmp")
-            temporary.write_bytes(content)
-            os.replace(temporary, target)
-            self.digests[relative] = digest
-            written.append(relative)
+            self._write(relative, data)
+        written, self.written, deleted = self.written, [], []
         for relative in stale:
-            if relative in self.pending:
+            if relative in self.pending or relative in self.claimed_since_commit:
                 continue
             with contextlib.suppress(FileNotFoundError):
                 (self.root / relative).unlink()
             self.digests.pop(relative, None)
             deleted.append(relative)
         self.pending.clear()
+        self.claimed_since_commit = set()
         return written, deleted
+
+    def _write(self, relative: str, data: bytes | Path) -> None:
+        """One file, replaced by a rename, unless it already holds these bytes."""
+        self.claimed_since_commit.add(relative)
+        content = data.read_bytes() if isinstance(data, Path) else data
+        digest = hashlib.blake2b(content, digest_size=16).hexdigest()
+        if self.digests.get(relative) == digest:
+            return
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.qed-tmp")
+        temporary.write_bytes(content)
+        os.replace(temporary, target)
+        self.digests[relative] = digest
+        self.written.append(relative)
 
     def close(self) -> None:
         shutil.rmtree(self._scratch, ignore_errors=True)
@@ -333,27 +347,31 @@ class LiveSite:
         self.published_report: VerificationReport | None = None
         self._renderer: KatexRenderer | None = None
         self._refinish_claims = False
+        self._deferred: dict[str, Callable[[], None]] = {}
+        self.failing = False  # errors stand: nothing is written
         self._known: dict[int, tuple[Page, Any, Any, dict[str, Any]]] = {}
         self._readers: dict[str, set[str]] = {}  # page key (or ANY) -> producers that read it
 
     # -- entry points ----------------------------------------------------------------------
 
-    def update(self, changed: Iterable[Path], *, fork: bool = False) -> RebuildRecord:
+    def update(self, changed: Iterable[Path], *, fork: bool = False, defer: bool = False) -> RebuildRecord:
         """Rebuild after `changed` files (absolute paths) changed; never raises for the
-        site's own mistakes: they are in the record."""
+        site's own mistakes: they are in the record. With `defer`, files no page shows (the
+        search index) are left for `finish_deferred`, so the reload comes first."""
         changed = [Path(path) for path in changed]
         if self.full_needed or any(self._needs_full_build(path) for path in changed):
             return self.build_all(fork=fork)
         started = time.perf_counter()
         record = RebuildRecord(full=False)
         try:
-            self._incremental(changed, record)
+            self._incremental(changed, record, defer)
         except QedError as error:
             record.errors.append(error)
         except BaseException:
             self.full_needed = True  # the state may be half-updated: the next change starts over
             raise
         record.seconds = time.perf_counter() - started
+        self.failing = bool(record.errors)
         return record
 
     def build_all(self, *, fork: bool = False) -> RebuildRecord:
@@ -364,12 +382,13 @@ class LiveSite:
         try:
             self._load_everything(record, fork)
             self.full_needed = False
-            self._finish_update(record, rerun_all=True)
+            self._finish_update(record, rerun_all=True, jobs=(self.options.jobs or default_jobs()) if fork else 1)
         except BuildFailed as failure:
             record.errors.extend(failure.errors)
         except QedError as error:
             record.errors.append(error)
         record.seconds = time.perf_counter() - started
+        self.failing = bool(record.errors)
         return record
 
     def close(self) -> None:
@@ -418,9 +437,8 @@ class LiveSite:
         self._verify(force=True, record=record)
         self._typeset(self._file_pages(), changed_labels, record)
         self.state = signatures(self.site, self._known)
-        self.published = {}
-        self.producers = {}
-        self._readers = {}
+        self.published = {}  # everything runs again; `producers` stay, to know which old files are gone
+        self._deferred = {}
         self.published_report = None
 
     def _render_bodies(self, pages: list[Page], record: RebuildRecord, *, jobs: int = 1) -> None:
@@ -446,10 +464,10 @@ class LiveSite:
         return (len(relative.parts) == 1 and relative.name in CONFIG_NAMES) or \
             (len(relative.parts) > 1 and relative.parts[0] in _FULL_REBUILD_FOLDERS)
 
-    def _incremental(self, changed: list[Path], record: RebuildRecord) -> None:
+    def _incremental(self, changed: list[Path], record: RebuildRecord, defer: bool) -> None:
         content = self.root / "content"
         markdown = {path for path in changed if path.suffix == ".md" and path.is_relative_to(content)}
-        same_places = all(self._reread(path, content) for path in sorted(markdown))
+        same_places = all([self._reread(path, content) for path in sorted(markdown)])  # every file read
         forced = set()
         if any(path.is_relative_to(self.root / "static") for path in changed):
             forced.add("static")
@@ -476,7 +494,7 @@ class LiveSite:
         self._verify(force=reverify, record=record)
         self._typeset(todo, changed_labels, record)
         self.state = signatures(self.site, self._known)
-        self._finish_update(record, forced=forced)
+        self._finish_update(record, forced=forced, defer=defer)
 
     def _reread(self, path: Path, content: Path) -> bool:
         """Read a changed file again; True when only its body changed (its front matter, and
@@ -618,7 +636,8 @@ class LiveSite:
             everything.warnings.extend(part.warnings)
         return everything
 
-    def _finish_update(self, record: RebuildRecord, *, rerun_all: bool = False, forced: Iterable[str] = ()) -> None:
+    def _finish_update(self, record: RebuildRecord, *, rerun_all: bool = False, forced: Iterable[str] = (),
+                       defer: bool = False, jobs: int = 1) -> None:
         messages = self.messages()
         record.errors.extend(messages.errors)
         record.warnings.extend(messages.warnings)
@@ -636,28 +655,77 @@ class LiveSite:
         for key in (*changes.attributes, *changes.removed):
             suspects |= self._readers.get(key, set())
         due = [name for name in writers if rerun_all or name in forced or name not in self.producers
+               or name in self._deferred
                or (name in suspects and changes.reaches(self.producers[name].reads))
                or (name == "verification" and self.report is not self.published_report)]
-        produced: dict[str, _Producer] = {}
+        later = [name for name in due if name in DEFERRABLE] if defer else []
         feeds = {page.path.lstrip("/") + "index.xml": page_key(page) for page in self.site.all_pages}
+        now = [name for name in due if name not in later]
+        record.written, record.deleted = self._run(now, writers, feeds, jobs=jobs,
+                                                   gone=[n for n in self.producers if n not in writers])
+        self._deferred = {name: writers[name] for name in later}
+        record.producers = now
+        self.published = self.state
+        self.published_report = self.report
+
+    def finish_deferred(self) -> list[QedError]:
+        """Run what `update(defer=True)` left for after the reload (the search index); its
+        errors, if any, are returned and it stays due."""
+        if not self._deferred or self.failing:
+            return []
         try:
-            for name in due:
-                produced[name] = self._produce(name, writers[name], feeds.get(name))
+            self._run(list(self._deferred), self._deferred, {}, gone=[])
+        except QedError as error:
+            return [error]
+        self._deferred = {}
+        return []
+
+    def _run(self, names: list[str], writers: dict[str, Callable[[], None]], feeds: dict[str, str],
+             gone: list[str], jobs: int = 1) -> tuple[list[str], list[str]]:
+        """Run producers into the folder's hold, then commit: files that changed are written,
+        files a producer no longer makes (or of producers that are `gone`) deleted."""
+        produced: dict[str, _Producer] = {}
+        self.folder.write_through = not self.folder.digests  # the first build: no last good site to keep
+        try:
+            if self.folder.write_through and jobs > 1:
+                produced = self._run_in_processes(names, writers, feeds, jobs)
+            else:
+                for name in names:
+                    produced[name] = self._produce(name, writers[name], feeds.get(name))
         except BaseException:
             self.folder.discard()
             raise
         stale = [path for name, producer in self.producers.items() for path in producer.outputs
-                 if name not in writers or (name in produced and path not in produced[name].outputs)]
-        record.written, record.deleted = self.folder.commit(stale)
-        for name in list(self.producers):
-            if name not in writers or name in produced:
+                 if name in gone or (name in produced and path not in produced[name].outputs)]
+        written = self.folder.commit(stale)
+        for name in [*gone, *produced]:
+            if name in self.producers:
                 self._index(name, self.producers.pop(name), add=False)
         for name, producer in produced.items():
             self.producers[name] = producer
             self._index(name, producer, add=True)
-        record.producers = due
-        self.published = self.state
-        self.published_report = self.report
+        return written
+
+    def _run_in_processes(self, names: list[str], writers: dict[str, Callable[[], None]], feeds: dict[str, str],
+                          jobs: int) -> dict[str, _Producer]:
+        """The first build's producers in forked processes, each writing its files itself;
+        what each wrote and read comes back (with the files' digests, for later rebuilds)."""
+        folder = self.folder
+
+        def produce(name: str) -> tuple[_Producer, dict[str, str], list[str]]:
+            folder.written, before = [], dict(folder.digests)
+            producer = self._produce(name, writers[name], feeds.get(name))
+            return producer, {path: digest for path, digest in folder.digests.items()
+                              if before.get(path) != digest}, folder.written
+
+        produced, all_written = {}, []
+        for name, (producer, digests, written) in zip(names, map_in_processes(produce, names, jobs), strict=True):
+            produced[name] = producer
+            folder.digests.update(digests)
+            all_written.extend(written)
+            folder.claimed_since_commit.update(producer.outputs)
+        folder.written = all_written
+        return produced
 
     def _index(self, name: str, producer: _Producer, *, add: bool) -> None:
         for key in {key for key, _ in producer.reads}:

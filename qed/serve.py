@@ -33,6 +33,7 @@ WATCHED_FOLDERS = ("content", "layouts", "static", "theme", "verifiers", "archet
 POLL_SECONDS = 0.4  # only when inotify is not available
 SETTLE_MS = 20  # after a change, wait this long for the rest of an editor's save
 KEEPALIVE_SECONDS = 15
+DEFERRED_AFTER = 0.2  # the search index waits this long after a reload, so the pages are fetched first
 
 RELOAD_SCRIPT = """<script>
 (function () {
@@ -78,6 +79,7 @@ class ServerState:
     build: int = 0
     errors: list[str] = field(default_factory=list)
     version: int = 0  # changes with every rebuild, good or not
+    warnings: list[str] = field(default_factory=list)  # the last ones printed
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def snapshot(self) -> dict[str, Any]:
@@ -144,10 +146,14 @@ def is_watched(root: Path, path: Path) -> bool:
     return relative.as_posix() in CONFIG_NAMES or relative.parts[0] in WATCHED_FOLDERS
 
 
-def report_record(record: RebuildRecord, report: Callable[[str], None]) -> None:
-    """The terminal's account of a rebuild: errors by file and line, or what was redone."""
-    for warning in record.warnings:
-        report(f"warning: {warning}")
+def report_record(record: RebuildRecord, report: Callable[[str], None], state: ServerState) -> None:
+    """The terminal's account of a rebuild: errors by file and line, or what was redone;
+    warnings when they differ from the last ones shown."""
+    warnings = [f"warning: {warning}" for warning in record.warnings]
+    if warnings != state.warnings:
+        for line in warnings:
+            report(line)
+        state.warnings = warnings
     if record.errors:
         lines = [str(error) if error.location else f"error: {error}" for error in sorted_errors(record.errors)]
         report("\n".join(lines) + "\nbuild failed; still serving the last good site")
@@ -254,7 +260,7 @@ def serve(options: BuildOptions, bind: str, port: int, report: Callable[[str], N
     try:
         record = live.build_all(fork=True)  # no server thread yet, so worker processes may fork
         state.rebuilt(record)
-        report_record(record, report)
+        report_record(record, report, state)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         serving = True
         report(f"serving {options.base_url} (Ctrl+C to stop); rebuilding on every change")
@@ -270,13 +276,18 @@ def serve(options: BuildOptions, bind: str, port: int, report: Callable[[str], N
 def rebuild(live: LiveSite, changed: Iterable[Path], state: ServerState, report: Callable[[str], None]) -> None:
     """One rebuild; whatever happens, the server goes on with the last good site."""
     try:
-        record = live.update(changed)
+        record = live.update(changed, defer=True)
+        state.rebuilt(record)  # open pages reload now
+        time.sleep(DEFERRED_AFTER)
+        late = live.finish_deferred()
     except Exception as error:  # a bug in qed must not end the session: the next change rebuilds everything
         report(f"qed: internal error while rebuilding: {error!r}; still serving the last good site "
                "(this is a bug in qed; the next change rebuilds everything)")
         return
-    state.rebuilt(record)
-    report_record(record, report)
+    if late:
+        record = replace(record, errors=late)
+        state.rebuilt(record)
+    report_record(record, report, state)
 
 
 def watch_changes(root: Path, since: dict[str, tuple[int, int]]) -> Iterator[set[Path]]:

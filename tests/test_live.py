@@ -139,3 +139,14 @@ def test_a_template_error_or_a_broken_config_keeps_the_last_good_site(live):
     edit(live, "config.yaml", SITE["config.yaml"])
     fixed = edit(live, "layouts/_default/single.html", None)
     assert not fixed.errors
+
+
+def test_several_files_changed_at_once_are_all_read_again(live, tmp_path):
+    broken = {name: live.root / f"content/posts/{name}.md" for name in ("x", "y")}
+    for path in broken.values():
+        path.write_text("---\ntitle: Broken\n---\n{{< nosuch >}}\n")
+    assert len(live.update(broken.values()).errors) == 2
+    for path in broken.values():
+        path.unlink()
+    assert not live.update(broken.values()).errors
+    assert_same_as_cold_build(live, tmp_path)

@@ -196,3 +196,46 @@ def test_an_open_page_reloads_itself_and_shows_build_errors(server):
             page.wait_for_selector("#qed-build-errors", state="detached", timeout=10000)
         finally:
             browser.close()
+
+
+CLAIM_SITE = {
+    **SITE,
+    "verifiers/algebra.py": "def squares(rng):\n    x = rng.uniform(-5, 5)\n"
+                            "    assert abs((x + 1) ** 2 - (x * x + 2 * x + 1)) < 1e-9\n",
+    "content/posts/c.md": "---\ntitle: Claimed\ndate: 2024-01-03\n---\n"
+                          '{{< lemma id="lem:square" verify="algebra:squares" >}}$(x+1)^2 = x^2+2x+1${{< /lemma >}}\n',
+}
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (CI installs it)")
+def test_under_the_error_overlay_errors_are_in_file_order_and_badges_are_stale(make_site):
+    from playwright.sync_api import sync_playwright
+
+    site = make_site(CLAIM_SITE)
+    running = Server(site)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--headless"])
+            try:
+                page = browser.new_page()
+                page.goto(running.url + "posts/c/")
+                page.wait_for_selector(".qed-badge")
+                assert page.locator(".qed-badge-stale").count() == 0
+                (site / "content/posts/z.md").write_text("---\ntitle: Z\n---\n\n{{< nosuch >}}\n")
+                running.wait_for_status(lambda s: len(s["errors"]) == 1)
+                (site / "content/posts/b.md").write_text("---\ntitle: B\n---\n{{< nosuch >}}\n")
+                running.wait_for_status(lambda s: len(s["errors"]) == 2)
+                page.wait_for_function("(document.getElementById('qed-build-errors') || {}).innerText"
+                                       " && document.getElementById('qed-build-errors').innerText.includes('b.md')")
+                lines = [line for line in page.inner_text("#qed-build-errors").splitlines() if "nosuch" in line]
+                assert [line.split(":")[0] for line in lines] == ["content/posts/b.md", "content/posts/z.md"]
+                assert page.locator(".qed-badge.qed-badge-stale").count() == 1
+                assert page.get_attribute(".qed-badge", "data-stale")
+                (site / "content/posts/z.md").unlink()
+                (site / "content/posts/b.md").unlink()
+                page.wait_for_selector("#qed-build-errors", state="detached", timeout=30000)
+                assert page.locator(".qed-badge-stale").count() == 0
+            finally:
+                browser.close()
+    finally:
+        assert running.stop() == 0
