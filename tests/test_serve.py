@@ -239,3 +239,32 @@ def test_under_the_error_overlay_errors_are_in_file_order_and_badges_are_stale(m
                 browser.close()
     finally:
         assert running.stop() == 0
+
+
+def test_an_internal_error_in_a_rebuild_is_one_line_and_the_next_change_rebuilds_everything(make_site, monkeypatch):
+    from qed import live as live_module
+    from qed.pipeline import BuildOptions
+    from qed.serve import ServerState, rebuild
+
+    site = make_site(SITE)
+    served = live_module.LiveSite(BuildOptions(source=site, base_url="http://127.0.0.1:1313/"), site / "served")
+    state, lines = ServerState(), []
+    state.rebuilt(served.build_all())
+    post = site / "content/posts/a.md"
+    post.write_text(SITE["content/posts/a.md"].replace("first", "second"))
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(live_module, "finish_page", broken)
+        rebuild(served, [post], state, lines.append)
+    assert len(lines) == 1 and lines[0].startswith("qed: internal error while rebuilding: RuntimeError('a bug')")
+    assert state.snapshot() == {"build": 1, "errors": []}
+    assert "The first version" in (site / "served/posts/a/index.html").read_text()
+
+    rebuild(served, [post], state, lines.append)
+    assert lines[-1].startswith("rebuilt everything")
+    assert state.snapshot()["build"] == 2
+    assert "The second version" in (site / "served/posts/a/index.html").read_text()
+    served.close()
