@@ -349,6 +349,8 @@ class LiveSite:
         self._refinish_claims = False
         self._deferred: dict[str, Callable[[], None]] = {}
         self.failing = False  # errors stand: nothing is written
+        self._writers_for: tuple[Any, ...] | None = None
+        self._writers_made: dict[str, Callable[[], None]] = {}
         self._known: dict[int, tuple[Page, Any, Any, dict[str, Any]]] = {}
         self._readers: dict[str, set[str]] = {}  # page key (or ANY) -> producers that read it
 
@@ -540,7 +542,8 @@ class LiveSite:
         changed = {key for key in set(labels) | set(self.labels)
                    if _shown(labels.get(key)) != _shown(self.labels.get(key))}
         self.labels = labels
-        self.site = replace(self.site, labels=labels)
+        if labels != self.site.labels:
+            self.site = replace(self.site, labels=labels)
         return changed
 
     def _verify(self, *, force: bool, record: RebuildRecord) -> None:
@@ -643,13 +646,7 @@ class LiveSite:
         record.warnings.extend(messages.warnings)
         if messages.errors:
             return
-        math_settings = next((t.page.settings for t in self.typeset.values() if t.page.formulas), None)
-        writers = site_file_writers(self.site, self.env, self.report, self.folder, search=self.search,
-                                    math_settings=math_settings)
-        for page in self.site.all_pages:
-            for part, write in page_file_writers(page, self.site, self.env, self.folder,  # type: ignore[arg-type]
-                                                 self.pagination).items():
-                writers[f"page:{page_key(page)}#{part}"] = write
+        writers = self._writers()
         changes = Changes.between(self.published, self.state)
         suspects = set(self._readers.get(ANY, ())) if changes else set()
         for key in (*changes.attributes, *changes.removed):
@@ -667,6 +664,22 @@ class LiveSite:
         record.producers = now
         self.published = self.state
         self.published_report = self.report
+
+    def _writers(self) -> dict[str, Callable[[], None]]:
+        """Every producer of the site by name; the same ones while the site, its pages' places
+        and the report are the same objects (an edit of a body only)."""
+        math_settings = next((t.page.settings for t in self.typeset.values() if t.page.formulas), None)
+        key = (self.site, self.report, math_settings, self.env)
+        if self._writers_for is not None and all(a is b for a, b in zip(key, self._writers_for, strict=True)):
+            return self._writers_made
+        writers = site_file_writers(self.site, self.env, self.report, self.folder, search=self.search,
+                                    math_settings=math_settings)
+        for page in self.site.all_pages:
+            for part, write in page_file_writers(page, self.site, self.env, self.folder,  # type: ignore[arg-type]
+                                                 self.pagination).items():
+                writers[f"page:{page_key(page)}#{part}"] = write
+        self._writers_for, self._writers_made = key, writers
+        return writers
 
     def finish_deferred(self) -> list[QedError]:
         """Run what `update(defer=True)` left for after the reload (the search index); its
