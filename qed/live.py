@@ -416,6 +416,9 @@ class LiveSite:
         self.recorder = ReadRecorder(env)
         self.read: dict[Path, Page] = {}
         self.read_messages: dict[Path, Diagnostics] = {}
+        if not (config.root / "content").is_dir():
+            diagnostics.error("no content/ folder here (use -s DIR to point at a site)", Location(str(config.root)))
+            diagnostics.raise_if_failed()
         for path in content_files(config.root / "content"):
             self._read(path)
         self.site_messages = Diagnostics()

@@ -156,7 +156,8 @@ def report_record(record: RebuildRecord, report: Callable[[str], None], state: S
         state.warnings = warnings
     if record.errors:
         lines = [str(error) if error.location else f"error: {error}" for error in sorted_errors(record.errors)]
-        report("\n".join(lines) + "\nbuild failed; still serving the last good site")
+        after = "still serving the last good site" if state.build else "open pages show these errors until it builds"
+        report("\n".join(lines) + f"\nbuild failed; {after}")
         return
     report(record.summary())
 
