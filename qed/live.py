@@ -236,6 +236,8 @@ class LiveFolder:
 
     def __init__(self, root: Path):
         self.root = root.resolve()
+        if (self.root / OWNER_MARK).is_file():  # an earlier session's: its files may be of pages gone since
+            shutil.rmtree(self.root)
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / OWNER_MARK).write_text("This folder is written by qed serve.\n")
         self.files_written = 0

@@ -150,3 +150,13 @@ def test_several_files_changed_at_once_are_all_read_again(live, tmp_path):
         path.unlink()
     assert not live.update(broken.values()).errors
     assert_same_as_cold_build(live, tmp_path)
+
+
+def test_a_new_session_starts_from_an_empty_folder(live, tmp_path):
+    live.close()
+    (live.root / "content/notes/d.md").unlink()
+    again = LiveSite(BuildOptions(source=live.root, base_url=BASE), live.folder.root)
+    assert not again.build_all().errors
+    assert not (again.folder.root / "notes/d/index.html").exists()
+    assert_same_as_cold_build(again, tmp_path)
+    again.close()
