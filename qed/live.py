@@ -247,11 +247,13 @@ class LiveFolder:
         self.written: list[str] = []
         self.write_through = False  # True while nothing has been published: no last good site to keep
         self.digests: dict[str, str] = {}
-        self._scratch = Path(tempfile.mkdtemp(prefix=".qed-serve-scratch-", dir=self.root.parent))
+        self._scratch: Path | None = None  # made by the producer that asks for it (in its own process)
 
     def path_for(self, relative: str) -> Path:
         """Where a writer that writes files itself (the verification pages) puts them: a
         scratch folder, taken in by `take_scratch`."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix=".qed-serve-scratch-", dir=self.root.parent))
         target = (self._scratch / relative.lstrip("/")).resolve()
         if not target.is_relative_to(self._scratch):
             raise QedError(f"refusing to write {relative!r}: it is outside the output folder")
@@ -280,18 +282,19 @@ class LiveFolder:
             self.pending[relative] = data
 
     def take_scratch(self) -> None:
-        if not any(self._scratch.iterdir()):
+        if self._scratch is None:
             return
-        for path, relative in tree_files(self._scratch):
+        scratch, self._scratch = self._scratch, None
+        for path, relative in tree_files(scratch):
             self._hold(relative, path.read_bytes())
-        shutil.rmtree(self._scratch, ignore_errors=True)
-        self._scratch.mkdir()
+        shutil.rmtree(scratch, ignore_errors=True)
 
     def discard(self) -> None:
         self.pending.clear()
         self.claimed_since_commit = set()
-        self.take_scratch()
-        self.pending.clear()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def commit(self, stale: Iterable[str]) -> tuple[list[str], list[str]]:
         """Write the held files that differ from what is there, delete `stale` ones; returns
@@ -326,7 +329,8 @@ class LiveFolder:
         self.written.append(relative)
 
     def close(self) -> None:
-        shutil.rmtree(self._scratch, ignore_errors=True)
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
 
 @dataclass

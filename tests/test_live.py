@@ -4,6 +4,7 @@ sequence of edits the served folder holds exactly what a cold build writes."""
 from __future__ import annotations
 
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from qed.live import LiveSite
 from qed.pipeline import BuildOptions, build_site
-from tests.conftest import write_files
+from tests.conftest import REPO, write_files
 
 BASE = "http://127.0.0.1:1313/"
 SECONDS = re.compile(rb"cached, [0-9.]+ s</p>")
@@ -160,3 +161,17 @@ def test_a_new_session_starts_from_an_empty_folder(live, tmp_path):
     assert not (again.folder.root / "notes/d/index.html").exists()
     assert_same_as_cold_build(again, tmp_path)
     again.close()
+
+
+def test_the_example_site_served_from_forked_processes_is_a_cold_builds(tmp_path):
+    site = tmp_path / "example"
+    for name in ("content", "verifiers"):
+        shutil.copytree(REPO / name, site / name)
+    shutil.copy(REPO / "config.yaml", site / "config.yaml")
+    build_site(BuildOptions(source=site, base_url=BASE, destination=tmp_path / "first"))  # verdicts cached
+    served = LiveSite(BuildOptions(source=site, base_url=BASE, jobs=2), tmp_path / "served")
+    try:
+        assert not served.build_all(fork=True).errors
+        assert_same_as_cold_build(served, tmp_path)
+    finally:
+        served.close()
