@@ -23,6 +23,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+try:  # a dependency; where its binary wheel cannot be installed, serve polls instead
+    import watchfiles
+except ImportError:  # pragma: no cover
+    watchfiles = None
+
 from qed.config import CONFIG_NAMES
 from qed.live import LiveSite, RebuildRecord, sorted_errors
 from qed.pipeline import BuildOptions
@@ -295,9 +300,7 @@ def watch_changes(root: Path, since: dict[str, tuple[int, int]]) -> Iterator[set
     """Sets of changed files, from inotify (`watchfiles`) where available, else by polling;
     the first set also holds what changed after `since` (taken before the first build)
     and before the watcher started."""
-    try:
-        import watchfiles
-    except ImportError:
+    if watchfiles is None:
         yield from _poll_changes(root, since)
         return
     started = False

@@ -268,3 +268,14 @@ def test_an_internal_error_in_a_rebuild_is_one_line_and_the_next_change_rebuilds
     assert state.snapshot()["build"] == 2
     assert "The second version" in (site / "served/posts/a/index.html").read_text()
     served.close()
+
+
+def test_without_inotify_a_change_is_found_by_polling(make_site):
+    from qed.serve import _poll_changes, site_fingerprint
+
+    site = make_site(SITE).resolve()
+    changes = _poll_changes(site, site_fingerprint(site))
+    post = site / "content/posts/a.md"
+    post.write_text(SITE["content/posts/a.md"] + "More.\n")
+    (site / "content/posts/new.md").write_text("---\ntitle: New\n---\n")
+    assert next(changes) == {post, site / "content/posts/new.md"}
