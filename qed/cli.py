@@ -119,8 +119,8 @@ def _add_build(commands: argparse._SubParsersAction) -> None:
 def _add_serve(commands: argparse._SubParsersAction) -> None:
     serve = _add_reading_command(commands, "serve", "build, serve on localhost and rebuild on every change",
                                  "Build the site into .qed-cache/serve/ (public/ is left alone), serve it, "
-                                 "rebuild when a file changes and reload open pages. A failed rebuild keeps "
-                                 "the last good site and shows its errors on the page.")
+                                 "re-render only what a changed file reaches and reload open pages. A failed "
+                                 "build (the first one too) keeps serving and shows its errors on the page.")
     serve.add_argument("-p", "--port", type=int, default=1313, help="port to listen on (default 1313, as Hugo)")
     serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
                        help="interface to listen on (default 127.0.0.1)")

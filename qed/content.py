@@ -229,6 +229,13 @@ def load_site(config: SiteConfig, options: ContentOptions, diagnostics: Diagnost
     """Read every content file, keep the publishable ones, and build sections and taxonomies."""
     content_dir = config.root / "content"
     read = [page for page in _read_pages(content_dir, config, diagnostics) if page is not None]
+    return assemble_site(config, read, options, diagnostics)
+
+
+def assemble_site(config: SiteConfig, read: list[Page], options: ContentOptions, diagnostics: Diagnostics) -> Site:
+    """The site of pages already read (in file order): the publishable ones with their URLs,
+    sections and taxonomies, each written to a file of its own. `qed serve` calls it again
+    with the pages it re-read."""
     reasons = {id(page): _left_out_because(page, options, config) for page in read}
     published = [page for page in read if reasons[id(page)] is None]
     _assign_urls(published, config)
@@ -245,8 +252,12 @@ def _read_pages(content_dir: Path, config: SiteConfig, diagnostics: Diagnostics)
     if not content_dir.is_dir():
         diagnostics.error("no content/ folder here (use -s DIR to point at a site)", Location(str(config.root)))
         return []
-    files = sorted(p for p in content_dir.rglob("*.md") if not _is_hidden(p.relative_to(content_dir)))
-    return [read_page(path, content_dir, config.root, diagnostics) for path in files]
+    return [read_page(path, content_dir, config.root, diagnostics) for path in content_files(content_dir)]
+
+
+def content_files(content_dir: Path) -> list[Path]:
+    """The content files of a site, in the order they are read (hidden files and folders left out)."""
+    return sorted(p for p in content_dir.rglob("*.md") if not _is_hidden(p.relative_to(content_dir)))
 
 
 def _is_hidden(relative: Path) -> bool:

@@ -88,8 +88,8 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     say = progress or (lambda _line: None)
     diagnostics = Diagnostics()
 
-    config = _apply_overrides(load_config(options.source.resolve(), diagnostics,
-                                          options.environment or DEFAULT_ENVIRONMENT), options)
+    config = apply_overrides(load_config(options.source.resolve(), diagnostics,
+                                         options.environment or DEFAULT_ENVIRONMENT), options)
     pagination = PaginationSettings.from_config(config, diagnostics)
     search = SearchSettings.from_config(config, diagnostics)
     verify_settings = VerifyOptions.from_config(config, diagnostics)
@@ -111,7 +111,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     cache = BodyCache(config.cache_dir / "bodies.sqlite", clear=options.clean, diagnostics=diagnostics)
     bodies = render_bodies(site, env, diagnostics, progress=say, jobs=jobs, cache=cache)
     labels = collect_labels(bodies, diagnostics)
-    report = _verify(site, bodies, options, replace(verify_settings, output=destination), diagnostics, say)
+    report = verify_site(site, bodies, options, replace(verify_settings, output=destination), diagnostics, say)
     texts = TextStore(config.cache_dir / "texts.sqlite", clear=options.clean)
     try:
         renderer = _katex(bodies, site, diagnostics, clean=options.clean)
@@ -138,7 +138,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     return result
 
 
-def _verify(site: Site, bodies: list[RenderedBody], options: BuildOptions, settings: VerifyOptions,
+def verify_site(site: Site, bodies: list[RenderedBody], options: BuildOptions, settings: VerifyOptions,
             diagnostics: Diagnostics, say: Progress) -> VerificationReport | None:
     """Run the verifiers of every claim on the site; None when the site states no claims.
     `settings` carries what the config says (`verify.memory`) and where the output goes."""
@@ -273,8 +273,8 @@ def _publish(site: Site, env: jinja2.Environment, report: VerificationReport | N
     return staging.files_written
 
 
-def _apply_overrides(config: SiteConfig, options: BuildOptions) -> SiteConfig:
-    """Command-line flags win over the config file (`-b` over baseURL)."""
+def apply_overrides(config: SiteConfig, options: BuildOptions) -> SiteConfig:
+    """Command-line flags win over the config file (`-b` over baseURL); `qed serve` uses it too."""
     if options.base_url is None:
         return config
     base = options.base_url if options.base_url.endswith("/") else options.base_url + "/"

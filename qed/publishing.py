@@ -3,8 +3,10 @@ sitemap, aliases, static files and bundle resources, all written through `output
 
 from __future__ import annotations
 
+import functools
 import html
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,28 +37,53 @@ def write_site(site: Site, env: jinja2.Environment, report: VerificationReport |
     `math_settings` are those of the site's math, None when no page has any. With `reuse`,
     each unit of output whose inputs did not change is taken over from the last site."""
     unit = _Units(staging, reuse)
-    _copy_static(site, unit)
-    unit.write("css/syntax.css", lambda: staging.write_text("css/syntax.css", syntax_css()))
-    pagination = pagination or PaginationSettings()
-    _write_pages(site, env, staging, jobs, pagination, unit)
-    for page in _feed_pages(site):
-        context = {"page": page, "site": site, "items": page.pages[:FEED_LIMIT]}
-        unit.write(f"feed:{page.path}", lambda context=context, page=page: staging.write_text(
-            page.path.lstrip("/") + "index.xml", render_named(env, "rss.xml", context)))
-    unit.write("sitemap.xml", lambda: staging.write_text("sitemap.xml",
-                                                         render_named(env, "sitemap.xml", {"site": site})))
-    if search is not None and search.enabled:
-        unit.write("search", lambda: _write_search(site, env, staging, search))
-    unit.write("404.html", lambda: staging.write_text("404.html", render_named(env, "404.html",
-                                                                                {"site": site, "page": site.home})))
+    writers = site_file_writers(site, env, report, staging, search=search, math_settings=math_settings)
+    del writers["static"]  # static and KaTeX files one by one below, each taken over while it is unchanged
+    writers.pop("katex", None)
+    verification = writers.pop("verification", None)
+    _copy_static(site, unit.copy)  # first, so that a page or generated file of the same name wins
+    unit.write("css/syntax.css", writers.pop("css/syntax.css"))
+    _write_pages(site, env, staging, jobs, pagination or PaginationSettings(), unit)
+    for name, write in writers.items():
+        unit.write(name, write)
     if math_settings is not None:
-        for source, relative in static_files(math_settings):  # KaTeX's CSS and fonts, when self-hosted
-            unit.copy(source, relative)
-    if report is not None:
-        report.write_site_files(staging.path_for("verification").parent,
-                                lambda name, context: render_named(env, name, {"site": site, **context}))
+        _copy_katex(math_settings, unit.copy)
+    if verification is not None:
+        verification()
     if site.config["relativeURLs"]:
         make_urls_relative(staging.root, base_path(site.base_url))
+
+
+def site_file_writers(site: Site, env: jinja2.Environment, report: VerificationReport | None, staging: Staging, *,
+                      search: SearchSettings | None = None,
+                      math_settings: MathSettings | None = None) -> dict[str, Callable[[], None]]:
+    """Each file (or group of files) of the site that is not one page's own, by name, in the
+    order a build writes them; `qed serve` runs again only those whose inputs changed, and a
+    build takes over those whose inputs did not (`OutputReuse`, by the same names)."""
+    writers: dict[str, Callable[[], None]] = {
+        "static": lambda: _copy_static(site, staging.copy_file),
+        "css/syntax.css": lambda: staging.write_text("css/syntax.css", syntax_css()),
+    }
+    for page in _feed_pages(site):
+        writers[page.path.lstrip("/") + "index.xml"] = functools.partial(_write_feed, page, site, env, staging)
+    writers["sitemap.xml"] = lambda: staging.write_text("sitemap.xml", render_named(env, "sitemap.xml",
+                                                                                    {"site": site}))
+    if search is not None and search.enabled:
+        writers["search"] = lambda: _write_search(site, env, staging, search)
+    writers["404.html"] = lambda: staging.write_text("404.html", render_named(env, "404.html",
+                                                                              {"site": site, "page": site.home}))
+    if math_settings is not None:
+        writers["katex"] = lambda: _copy_katex(math_settings, staging.copy_file)
+    if report is not None:
+        writers["verification"] = lambda: report.write_site_files(
+            staging.path_for("verification").parent,
+            lambda name, context: render_named(env, name, {"site": site, **context}))
+    return writers
+
+
+def _write_feed(page: Page, site: Site, env: jinja2.Environment, staging: Staging) -> None:
+    staging.write_text(page.path.lstrip("/") + "index.xml",
+                       render_named(env, "rss.xml", {"page": page, "site": site, "items": page.pages[:FEED_LIMIT]}))
 
 
 # A root-relative URL ("/x", not "//host/x") in an HTML attribute that holds one.
@@ -68,14 +95,25 @@ def make_urls_relative(root: Path, site_path: str = "/") -> None:
     """Hugo's `relativeURLs`, on every HTML file once the whole site is written (templates,
     shortcodes and the verification pages alike): each root-relative URL in an attribute
     becomes relative to the page, and a link to a folder names its index.html, so the site
-    works opened from disk (public/index.html) as well as served from any path. 404.html
-    keeps root-relative links: a server shows it at any depth."""
+    works opened from disk (public/index.html) as well as served from any path. A file
+    taken over from the last site is a hard link to it: it is replaced, never written through."""
     for path in sorted(root.rglob("*.html")):
-        if path == root / "404.html":
-            continue
-        depth = len(path.relative_to(root).parts) - 1
+        relative = path.relative_to(root).as_posix()
         text = path.read_text(encoding="utf-8")
-        path.write_text(relative_urls(text, "../" * depth or "./", site_path), encoding="utf-8")
+        rewritten = page_urls_relative(relative, text, site_path)
+        if rewritten != text:
+            fresh = path.with_name(f".{path.name}.relative")
+            fresh.write_text(rewritten, encoding="utf-8")
+            os.replace(fresh, path)
+
+
+def page_urls_relative(relative: str, text: str, site_path: str = "/") -> str:
+    """One output file's text as `relativeURLs` makes it (`relative`: its place in the site).
+    404.html keeps root-relative links: a server shows it at any depth."""
+    if not relative.endswith(".html") or relative == "404.html":
+        return text
+    depth = relative.count("/")
+    return relative_urls(text, "../" * depth or "./", site_path)
 
 
 def relative_urls(text: str, to_root: str, site_path: str = "/") -> str:
@@ -126,17 +164,12 @@ def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: in
     raised here, first page first."""
     start = staging.files_written
 
-    def write_files(page: Page) -> None:
-        _write_document(page, site, env, staging, pagination)
-        if page.bundle_dir is not None:
-            _copy_bundle(page, site, staging)
-        _write_aliases(page, site, staging)
-
     def write_page(page: Page) -> tuple[int, QedError | None, tuple[str, OutputUnit] | None]:
         before = staging.files_written
         unit_id = f"page:{page.kind}:{page.path}"
         try:
-            written = unit.write(unit_id, lambda: write_files(page), _bundle_stamp(page, site))
+            written = unit.write(unit_id, lambda: write_page_files(page, site, env, staging, pagination),
+                                 _bundle_stamp(page, site))
         except QedError as error:
             return staging.files_written - before, error, None
         return staging.files_written - before, None, (unit_id, written) if written is not None else None
@@ -150,6 +183,35 @@ def _write_pages(site: Site, env: jinja2.Environment, staging: Staging, jobs: in
         unit.reuse.adopt(written for _, _, written in outcomes if written is not None)
 
 
+def write_page_files(page: Page, site: Site, env: jinja2.Environment, staging: Staging,
+                     pagination: PaginationSettings) -> None:
+    """Every file one page puts in the site: its document (or pagers), bundle files, aliases."""
+    for write in page_file_writers(page, site, env, staging, pagination).values():
+        write()
+
+
+def page_file_writers(page: Page, site: Site, env: jinja2.Environment, staging: Staging,
+                      pagination: PaginationSettings) -> dict[str, Callable[[], None]]:
+    """One page's files by part: its document, or each pager of a list page on its own (with
+    Hugo's `page/1/` alias), its bundle files, its aliases; `qed serve` re-runs a part alone."""
+    writers: dict[str, Callable[[], None]] = {}
+    pagers = paginate(page, pagination)
+    if not pagers:
+        writers["document"] = lambda: staging.write_text(page.output_path,
+                                                          render_page(env, page, site, {"paginator": None}))
+    for pager in pagers:
+        target = page.path if pager.number == 1 else pager_path(page.path, pagination, pager.number)
+        writers[f"pager {pager.number}"] = functools.partial(_write_pager, page, site, env, staging, pager,
+                                                             target.lstrip("/") + "index.html")
+    if pagers and not pagination.disable_aliases:
+        writers["pager alias"] = lambda: staging.write_text(pager_path(page.path, pagination, 1).lstrip("/")
+                                                            + "index.html", _redirect(page.permalink, site))
+    if page.bundle_dir is not None:
+        writers["bundle"] = lambda: _copy_bundle(page, site, staging)
+    writers["aliases"] = lambda: _write_aliases(page, site, staging)
+    return writers
+
+
 def _write_search(site: Site, env: jinja2.Environment, staging: Staging, search: SearchSettings) -> None:
     """The search index and the page that searches it (qed/search.py)."""
     index = json.dumps(search_index(site, search), ensure_ascii=False, separators=(",", ":"))
@@ -157,14 +219,20 @@ def _write_search(site: Site, env: jinja2.Environment, staging: Staging, search:
     staging.write_text("search/index.html", render_named(env, "search.html", {"site": site, "search": search}))
 
 
-def _copy_static(site: Site, unit: _Units) -> None:
+def _copy_static(site: Site, copy: Callable[[Path, str], None]) -> None:
     """The theme's static/ and the site's; a site file replaces the theme's of the same name.
     Symbolic links are followed only inside the site (`links_left_out` names the others)."""
     chosen: dict[str, Path] = {}
     for folder in _static_dirs(site):
         chosen.update((name, path) for path, name in tree_files(folder, _site_dirs(site)).files)
     for inside, path in sorted(chosen.items()):
-        unit.copy(path, inside)
+        copy(path, inside)
+
+
+def _copy_katex(math_settings: MathSettings, copy: Callable[[Path, str], None]) -> None:
+    """KaTeX's CSS and fonts, when self-hosted."""
+    for source, relative in static_files(math_settings):
+        copy(source, relative)
 
 
 def _bundle_stamp(page: Page, site: Site) -> str:
@@ -209,19 +277,9 @@ def _site_dirs(site: Site) -> tuple[Path, ...]:
     return (site.project_root, theme_dir(site.project_root))
 
 
-def _write_document(page: Page, site: Site, env: jinja2.Environment, staging: Staging,
-                    pagination: PaginationSettings) -> None:
-    """The page's HTML; a list page as one document per pager, with Hugo's `page/1/` alias."""
-    pagers = paginate(page, pagination)
-    if not pagers:
-        staging.write_text(page.output_path, render_page(env, page, site, {"paginator": None}))
-        return
-    for pager in pagers:
-        target = page.path if pager.number == 1 else pager_path(page.path, pagination, pager.number)
-        staging.write_text(target.lstrip("/") + "index.html", render_page(env, page, site, {"paginator": pager}))
-    if not pagination.disable_aliases:
-        staging.write_text(pager_path(page.path, pagination, 1).lstrip("/") + "index.html",
-                           _redirect(page.permalink, site))
+def _write_pager(page: Page, site: Site, env: jinja2.Environment, staging: Staging, pager: object,
+                 relative: str) -> None:
+    staging.write_text(relative, render_page(env, page, site, {"paginator": pager}))
 
 
 def _write_aliases(page: Page, site: Site, staging: Staging) -> None:
