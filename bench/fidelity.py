@@ -293,10 +293,21 @@ def run_hugo(hugo: str, run: Run, site: Path, *arguments: str) -> subprocess.Com
                           capture_output=True, text=True, env=env)
 
 
+# Post summaries off the home page. With them, Hugo 0.168 renders a post's content for the home
+# page first, and LoveIt's init.html then resets the page scratch holding the `raw` shortcode's
+# text, so every raw block of the post shows "undefined" (a theme/Hugo interplay, not what
+# LoveIt means to show). Only the home page changes; qed never sees this file.
+HUGO_OVERLAY = "[params.home.posts]\nenable = false\n"
+
+
 def build_hugo(hugo: str, run: Run, site: Path, out: Path) -> dict[str, str]:
     """Build with Hugo; returns each page's content path → its URL path."""
+    overlay = site.parent / "fidelity-overlay.toml"
+    overlay.write_text(HUGO_OVERLAY, encoding="utf-8")
+    own = [str(site / name) for name in CONFIG_NAMES if (site / name).is_file()][:1]
+    configs = [*own, str(overlay)]
     done = run_hugo(hugo, run, site, "build", "--destination", str(out), "--quiet", "--buildDrafts",
-                    "--buildFuture", "--environment", "development")
+                    "--buildFuture", "--environment", "development", "--config", ",".join(configs))
     if done.returncode != 0:
         sys.exit(f"{run.source}: hugo failed:\n{done.stdout}{done.stderr}")
     listing = run_hugo(hugo, run, site, "list", "all")
