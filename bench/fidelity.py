@@ -284,9 +284,10 @@ def content_files(content: Path) -> list[Path]:
 def run_hugo(hugo: str, run: Run, site: Path, *arguments: str) -> subprocess.CompletedProcess:
     """Hugo on `site` with the theme checkout. Settings go by environment, which wins over the
     site's config (exampleSites set `themesDir = "../.."`) and which `hugo list` also reads; no git
-    info, since the copied site is not a repository; a `ref` to a post left out is a warning."""
+    info, since the copied site is not a repository; a `ref` to a post left out is a warning; a
+    long timeout, since the machine is shared."""
     env = dict(os.environ, HUGO_THEME=run.theme_dir.name, HUGO_THEMESDIR=str(run.theme_dir.parent),
-               HUGO_ENABLEGITINFO="false", HUGO_REFLINKSERRORLEVEL="WARNING")
+               HUGO_ENABLEGITINFO="false", HUGO_REFLINKSERRORLEVEL="WARNING", HUGO_TIMEOUT="600s")
     if DART_SASS.is_dir():  # FixIt compiles its SCSS with Dart Sass
         env["PATH"] = f"{DART_SASS}{os.pathsep}{env.get('PATH', '')}"
     return subprocess.run([hugo, *arguments, "--source", str(site), "--themesDir", str(run.theme_dir.parent)],
@@ -306,10 +307,11 @@ def build_hugo(hugo: str, run: Run, site: Path, out: Path) -> dict[str, str]:
     overlay.write_text(HUGO_OVERLAY, encoding="utf-8")
     own = [str(site / name) for name in CONFIG_NAMES if (site / name).is_file()][:1]
     configs = [*own, str(overlay)]
-    done = run_hugo(hugo, run, site, "build", "--destination", str(out), "--quiet", "--buildDrafts",
+    done = run_hugo(hugo, run, site, "build", "--destination", str(out), "--buildDrafts",
                     "--buildFuture", "--environment", "development", "--config", ",".join(configs))
     if done.returncode != 0:
-        sys.exit(f"{run.source}: hugo failed:\n{done.stdout}{done.stderr}")
+        errors = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("ERROR")]
+        sys.exit(f"{run.source}: hugo failed:\n" + "\n".join(errors or [done.stdout + done.stderr]))
     listing = run_hugo(hugo, run, site, "list", "all")
     if listing.returncode != 0:
         sys.exit(f"{run.source}: hugo list failed:\n{listing.stderr}")
