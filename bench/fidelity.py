@@ -485,8 +485,8 @@ def compare_run(run: Run, args: argparse.Namespace, work: Path, browser: Browser
         hugo = browser.extract(hugo_out, base_url, url_path)
         out, result.qed_error = qed_outputs[page]
         qed = {"formulas": [], "admonitions": []}
-        qed_path = next((path for path in (url_path, default_url(page, prefix)) if served_file(out, path, prefix)),
-                        None)
+        candidates = (url_path, default_url(page, prefix), file_url(page, prefix))
+        qed_path = next((path for path in candidates if served_file(out, path, prefix)), None)
         if not result.qed_error and qed_path is None:
             result.qed_error = f"qed wrote no page at {url_path}"
         elif not result.qed_error:
@@ -499,11 +499,17 @@ def compare_run(run: Run, args: argparse.Namespace, work: Path, browser: Browser
 
 
 def default_url(page: str, prefix: str) -> str:
-    """Hugo's URL for a content file when no permalink pattern applies: section/name/."""
+    """Hugo's URL for a content file when no permalink pattern applies: its folders and name."""
     path = Path(page)
-    name = path.parent.name if path.name.split(".")[0] == "index" else path.name.split(".")[0]
-    section = path.parts[0] if len(path.parts) > 1 else ""
-    return "/".join(part for part in (prefix.rstrip("/"), section, name) if part) + "/"
+    folders = path.parent.parts if path.name.split(".")[0] == "index" else (*path.parent.parts,
+                                                                           path.name.split(".")[0])
+    return "/".join((prefix.rstrip("/"), *folders)) + "/"
+
+
+def file_url(page: str, prefix: str) -> str:
+    """The URL of a content file taken as a page of its own name (`x/index.en.md` → `x/index.en/`)."""
+    path = Path(page)
+    return "/".join((prefix.rstrip("/"), *path.parent.parts, path.name.rsplit(".", 1)[0])) + "/"
 
 
 def build_each_post(run: Run, pages: dict[str, str], work: Path, katex: Path,
