@@ -114,7 +114,7 @@ class DiskCache:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self._clear:
-            _remove_files(self.path)
+            remove_cache_files(self.path)
             self._clear = False
         if self.path.is_dir() and not self.path.is_symlink():
             raise sqlite3.DatabaseError("a folder, not a database file")
@@ -131,7 +131,7 @@ class DiskCache:
 
     def _failed(self, exc: sqlite3.Error) -> None:
         """A damaged file is rebuilt (once a build); anything else turns the cache off."""
-        if _damaged(exc) and not self._rebuilt:
+        if damaged(exc) and not self._rebuilt:
             self._rebuild(exc)
         else:
             self._give_up()
@@ -144,7 +144,7 @@ class DiskCache:
             self._diagnostics.warning(f"the cache was damaged ({exc}); it is rebuilt",
                                       Location(display_path(self.path)))
         try:
-            _remove_files(self.path)
+            remove_cache_files(self.path)
             self._db = self._open()
         except (OSError, sqlite3.Error):
             self._give_up()
@@ -160,13 +160,13 @@ class DiskCache:
             self._db = None
 
 
-def _damaged(exc: sqlite3.Error) -> bool:
+def damaged(exc: sqlite3.Error) -> bool:
     """Whether an error says the file's contents are wrong (rather than the system)."""
     code = getattr(exc, "sqlite_errorcode", None)
     return isinstance(exc, sqlite3.DatabaseError) and (code is None or code & 0xFF not in _NOT_DAMAGE)
 
 
-def _remove_files(path: Path) -> None:
+def remove_cache_files(path: Path) -> None:
     """The database and SQLite's files beside it (its journal, write-ahead log and index)."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from qed.body import Label, PageText
-from qed.errors import QedError
+from qed.disk_cache import damaged, remove_cache_files
+from qed.errors import Diagnostics, Location, QedError, display_path
 from qed.output import Staging
 
 FORMAT = 1  # bump when what a key covers changes
@@ -57,9 +58,11 @@ class TextStore:
     """Finished page texts by text key, in SQLite; readable from forked worker processes
     (each process opens its own connection)."""
 
-    def __init__(self, path: Path | None, *, clear: bool = False):
+    def __init__(self, path: Path | None, *, clear: bool = False, diagnostics: Diagnostics | None = None):
         self.path = path
         self._clear = clear
+        self._diagnostics = diagnostics
+        self._rebuilt = False
         self._db: sqlite3.Connection | None = None
         self._inherited: sqlite3.Connection | None = None
         self._pid = 0
@@ -81,8 +84,8 @@ class TextStore:
                 chunk = wanted[start:start + 500]
                 marks = ",".join("?" * len(chunk))
                 found.update(row[0] for row in db.execute(f"SELECT key FROM texts WHERE key IN ({marks})", chunk))
-        except sqlite3.Error:
-            self._give_up()
+        except sqlite3.Error as exc:
+            self._failed(exc)
             return set()
         return found
 
@@ -134,8 +137,8 @@ class TextStore:
             try:
                 with db:
                     db.executemany("INSERT OR REPLACE INTO texts (key, value) VALUES (?, ?)", self._pending.items())
-            except sqlite3.Error:  # texts that cannot be stored are kept for this build
-                self._give_up()
+            except sqlite3.Error as exc:  # texts that cannot be stored are kept for this build
+                self._failed(exc)
                 self._transient.update((key, pickle.loads(data)) for key, data in self._pending.items())
         self._pending.clear()
 
@@ -171,9 +174,31 @@ class TextStore:
                     with self._db:
                         self._db.execute("DELETE FROM texts")
                     self._clear = False
-            except (OSError, sqlite3.Error):
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return self._connect() if self._rebuilt and not self._broken else None
+            except OSError:
                 self._give_up()
         return self._db
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """A damaged file (not a database, malformed) is removed and started afresh, once a
+        build and with a warning, as `disk_cache.DiskCache` does; anything else turns the store off."""
+        if not damaged(exc) or self._rebuilt or self.path is None or self._pid not in (0, os.getpid()):
+            self._give_up()
+            return
+        self._rebuilt = True
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
+        if self._diagnostics is not None:
+            self._diagnostics.warning(f"the cache was damaged ({exc}); it is rebuilt",
+                                      Location(display_path(self.path)))
+        try:
+            remove_cache_files(self.path)
+        except OSError:
+            self._give_up()
 
     def _give_up(self) -> None:
         self._broken = True

@@ -112,7 +112,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     bodies = render_bodies(site, env, diagnostics, progress=say, jobs=jobs, cache=cache)
     labels = collect_labels(bodies, diagnostics)
     report = verify_site(site, bodies, options, replace(verify_settings, output=destination), diagnostics, say)
-    texts = TextStore(config.cache_dir / "texts.sqlite", clear=options.clean)
+    texts = TextStore(config.cache_dir / "texts.sqlite", clear=options.clean, diagnostics=diagnostics)
     try:
         renderer = _katex(bodies, site, diagnostics, clean=options.clean)
         katex = renderer.fingerprint() if renderer is not None else "no math"

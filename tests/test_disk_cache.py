@@ -97,12 +97,13 @@ def test_clean_starts_a_damaged_cache_afresh(tmp_path):
 def test_damaged_caches_cost_one_build_not_every_build(make_site):
     site = make_site({"content/a.md": "---\ntitle: A\n---\n$x^2$ and $y$\n"})
     build(site)
-    for name in ("katex.sqlite", "bodies.sqlite"):
+    names = ("katex.sqlite", "bodies.sqlite", "texts.sqlite")
+    for name in names:
         (site / ".qed-cache" / name).write_bytes(b"garbage" * 1000)
         for suffix in ("-wal", "-shm"):
             (site / ".qed-cache" / (name + suffix)).unlink(missing_ok=True)
     first = build(site).stderr
-    assert "warning" in first and ".qed-cache/katex.sqlite" in first and ".qed-cache/bodies.sqlite" in first
+    assert all(f"warning: .qed-cache/{name}: the cache was damaged" in first for name in names), first
     assert "(2 typeset now)" in first
     second = build(site).stderr
     assert "warning" not in second and "(0 typeset now)" in second
