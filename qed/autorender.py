@@ -74,6 +74,11 @@ _TAG_RE = re.compile(
     r"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*>)")
 _HTML_TAG_RE = re.compile(r"<(?:(?P<open>[A-Za-z][A-Za-z0-9-]*)[^>]*>|/[A-Za-z][^>]*>|!--[\s\S]*?-->|[?!][^>]*>)")
+_BACKTICKS_RE = re.compile("`+")
+_HTML_TAG_NO_COMMENT_RE = re.compile(r"<(?:(?P<open>[A-Za-z][A-Za-z0-9-]*)[^>]*>|/[A-Za-z][^>]*>|[?!][^>]*>)")
+# What each inline construct whose end may be far away needs after it (and from where,
+# counted from its `<`): without it, `_TAG_RE` cannot match there.
+_INLINE_HTML_ENDS = (("<!--", "-->", 2), ("<![CDATA[", "]]>", 9), ("<?", "?>", 2), ("<!", ">", 3))
 
 
 class _TextNode:
@@ -145,6 +150,26 @@ class _Finder:
         self._ends: dict[str, re.Pattern[str]] = {}
         self._continuations: dict[int, re.Pattern[str]] = {0: re.compile("[ \t]*")}
         self._triggers = frozenset(d.left[0] for d in self.passthrough)
+        # (closer, end) -> (searched from, first match from there): the answer for every start up to that match
+        self._searched: dict[tuple[str, int], tuple[int, re.Match[str] | None]] = {}
+        self._backtick_runs: dict[int, tuple[int, dict[int, list[int]]]] = {}  # end -> (from, runs by length)
+
+    def _search(self, closer: re.Pattern[str], start: int, end: int) -> re.Match[str] | None:
+        """`closer`'s first match in [start, end). The last answer is kept, so a block with
+        a thousand openers and one closer far away (or none) is searched once, not once
+        per opener (issue 13)."""
+        key = (closer.pattern, end)
+        searched = self._searched.get(key)
+        if searched is not None and searched[0] <= start and (searched[1] is None or start <= searched[1].start()):
+            return searched[1]
+        found = closer.search(self.text, start, end)
+        self._searched[key] = (start, found)
+        return found
+
+    def _find(self, closer: str, start: int, end: int) -> int:
+        """Where the text `closer` first occurs in [start, end), or -1 (see `_search`)."""
+        found = self._search(re.compile(re.escape(closer)), start, end)
+        return found.start() if found else -1
 
     # -- blocks ---------------------------------------------------------------------------
 
@@ -172,7 +197,7 @@ class _Finder:
             if text[p] == "&":
                 pos = self._entity(node, p, end, decode=True)
                 continue
-            tag = _HTML_TAG_RE.match(text, p, end)
+            tag = self._html_tag(p, end)
             if tag is None:
                 node.copy(text, p, p + 1)
                 pos = p + 1
@@ -316,7 +341,7 @@ class _Finder:
         if ch == "`":
             return self._code_span(node, p, end)
         if ch == "<":
-            tag = _TAG_RE.match(text, p, end)
+            tag = self._inline_tag(p, end)
             if tag is None:
                 node.copy(text, p, p + 1)
                 return p + 1, False
@@ -345,11 +370,44 @@ class _Finder:
         text, k = self.text, p
         while k < end and text[k] == "`":
             k += 1
-        close = re.compile(f"(?<!`)`{{{k - p}}}(?!`)").search(text, k, end)
-        if close is None:
+        close = self._closing_run(k - p, k, end)
+        if close < 0:
             node.copy(text, p, k)
             return k, False
-        return close.end(), True
+        return close + k - p, True
+
+    def _closing_run(self, length: int, start: int, end: int) -> int:
+        """Where the first run of exactly `length` backticks in [start, end) begins, or -1.
+        The runs of a block are listed once, by length: a block of many unclosed runs of
+        different lengths is scanned once, not once per run (issue 13)."""
+        listed = self._backtick_runs.get(end)
+        if listed is None or listed[0] > start:
+            by_length: dict[int, list[int]] = {}
+            for run in _BACKTICKS_RE.finditer(self.text, start, end):
+                by_length.setdefault(run.end() - run.start(), []).append(run.start())
+            listed = self._backtick_runs[end] = (start, by_length)
+        starts = listed[1].get(length, [])
+        index = bisect.bisect_left(starts, start)
+        return starts[index] if index < len(starts) else -1
+
+    def _html_tag(self, p: int, end: int) -> re.Match[str] | None:
+        """The tag or comment at `p` in raw HTML; every one ends with `>`, and a comment
+        with `-->`: known missing, they are not looked for again at each `<`."""
+        if self._find(">", p + 1, end) < 0:
+            return None
+        if self.text.startswith("<!--", p) and self._find("-->", p + 4, end) < 0:
+            return _HTML_TAG_NO_COMMENT_RE.match(self.text, p, end)
+        return _HTML_TAG_RE.match(self.text, p, end)
+
+    def _inline_tag(self, p: int, end: int) -> re.Match[str] | None:
+        """Raw inline HTML or an autolink at `p`; a comment, CDATA section, processing
+        instruction or declaration whose end is missing is not looked for again."""
+        for opener, closer, after in _INLINE_HTML_ENDS:
+            if self.text.startswith(opener, p):
+                if self._find(closer, p + after, end) < 0:
+                    return None
+                break
+        return _TAG_RE.match(self.text, p, end)
 
     def _entity(self, node: _TextNode, p: int, end: int, *, decode: bool) -> int:
         """An entity: one character of the text node when decoded (the browser decodes them in
@@ -387,7 +445,7 @@ class _Finder:
                     return -(p + 2 + len(escaped.left))
             return None
         body = p + len(opener.left)
-        close = text.find(opener.right, body, end)
+        close = self._find(opener.right, body, end)
         if close < 0:
             return -body
         if close == body:

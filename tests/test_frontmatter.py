@@ -10,6 +10,7 @@ from qed.errors import QedError, SourceText
 from qed.frontmatter import MAX_DEPTH, parse_json, parse_toml, parse_yaml, split_front_matter, to_datetime
 from tests.conftest import run_qed
 from tests.fuzz import METADATA_TOKENS, cases, fixture_texts
+from tests.growth import assert_grows_linearly, cpu_seconds
 
 
 def parse(text: str):
@@ -233,3 +234,33 @@ def test_a_key_written_twice_is_an_error_at_the_second(text, where):
 def test_a_merge_key_may_be_overridden_without_being_a_duplicate():
     text = "a: &x {k: 1, j: 1}\nb:\n  <<: *x\n  k: 2\n"
     assert parse_yaml(text, SourceText("m.md", text), 1).data["b"] == {"k": 2, "j": 1}
+# Front matter of many entries, each built from its number: (fences, entry). YAML with
+# anchors (each named once, aliased once: within the alias budget) is read by the guarded
+# loader at every size; the flow list by libyaml alone at every size.
+GROWTH_FRONT_MATTER = {
+    "YAML anchors, aliases, flow lists": (("---\n", "---\n"), lambda i: (
+        f"k{i:06d}: &a{i:06d} {{title: t{i}, tags: [a, b, c], nested: {{x: 1}}}}\nr{i:06d}: *a{i:06d}\n")),
+    "YAML one long flow list": (("---\ntags: [", "end]\n---\n"), lambda i: f"t{i:06d}, "),
+    "TOML tables": (("+++\n", "+++\n"), lambda i: (
+        f'[t{i:06d}]\ntitle = "t{i}"\ntags = ["a", "b"]\nwhen = 2024-01-01T10:00:00Z\n')),
+    "JSON objects": (("{\n", '"end": 1\n}\n'), lambda i: (
+        f'"k{i:06d}": {{"title": "t{i}", "tags": ["a", {{"x": 1}}]}},\n')),
+}
+
+
+@pytest.mark.parametrize(("fences", "entry"), GROWTH_FRONT_MATTER.values(), ids=GROWTH_FRONT_MATTER.keys())
+def test_front_matter_is_read_in_time_linear_in_its_size_from_10_kB_to_1_MB(fences, entry):
+    """Ten times the front matter may cost about ten times the time, never a hundred (a
+    ratio of sizes against a ratio of times: see tests/growth.py)."""
+    opening, closing = fences
+
+    def seconds(size: int) -> float:
+        count = (size - len(opening) - len(closing)) // len(entry(0))
+        source = SourceText("content/p.md", opening + "".join(map(entry, range(count))) + closing + "Body\n")
+        taken = cpu_seconds(lambda: fronts.append(split_front_matter(source)))
+        read = fronts.pop().data
+        assert len(read) + len(read.get("tags", [])) >= count  # all of it read, none refused
+        return taken
+
+    fronts: list = []
+    assert_grows_linearly(seconds)
