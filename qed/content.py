@@ -252,21 +252,55 @@ def _read_pages(content_dir: Path, config: SiteConfig, diagnostics: Diagnostics)
     if not content_dir.is_dir():
         diagnostics.error("no content/ folder here (use -s DIR to point at a site)", Location(str(config.root)))
         return []
-    return [read_page(path, content_dir, config.root, diagnostics) for path in content_files(content_dir)]
+    languages = ContentLanguages.of(config)
+    return [read_page(path, content_dir, config.root, diagnostics, languages)
+            for path in content_files(content_dir, languages)]
 
 
-def content_files(content_dir: Path) -> list[Path]:
-    """The content files of a site, in the order they are read (hidden files and folders left out)."""
-    return sorted(p for p in content_dir.rglob("*.md") if not _is_hidden(p.relative_to(content_dir)))
+@dataclass(frozen=True)
+class ContentLanguages:
+    """Hugo's translations by file name (`post.en.md`, `_index.zh-cn.md`): qed builds one
+    language, whose files count as if the suffix were not there; the others are not read."""
+
+    built: str = "en"
+    known: frozenset[str] = frozenset({"en"})
+
+    @classmethod
+    def of(cls, config: SiteConfig) -> ContentLanguages:
+        built = str(config.raw.get("defaultContentLanguage") or "en").lower()
+        listed = config.raw.get("languages") if isinstance(config.raw.get("languages"), dict) else {}
+        return cls(built, frozenset({built, *(str(name).lower() for name in listed)}))
+
+    def split(self, relative: str) -> tuple[str, str | None]:
+        """("posts/x.md", "en") for "posts/x.en.md" when `en` is a language of the site."""
+        folder, slash, name = relative.rpartition("/")
+        stem, dot, language = name.removesuffix(".md").rpartition(".")
+        if dot and language.lower() in self.known:
+            return f"{folder}{slash}{stem}.md", language.lower()
+        return relative, None
+
+    def builds(self, relative: str) -> bool:
+        language = self.split(relative)[1]
+        return language is None or language == self.built
+
+
+def content_files(content_dir: Path, languages: ContentLanguages | None = None) -> list[Path]:
+    """The content files of a site, in the order they are read (hidden files and folders, and
+    translations into languages not built, left out)."""
+    languages = languages or ContentLanguages()
+    return sorted(p for p in content_dir.rglob("*.md") if not _is_hidden(p.relative_to(content_dir))
+                  and languages.builds(p.relative_to(content_dir).as_posix()))
 
 
 def _is_hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-def read_page(path: Path, content_dir: Path, root: Path, diagnostics: Diagnostics) -> Page | None:
-    """Read one content file into a `Page`; its errors are added to `diagnostics`."""
-    relative = path.relative_to(content_dir).as_posix()
+def read_page(path: Path, content_dir: Path, root: Path, diagnostics: Diagnostics,
+              languages: ContentLanguages | None = None) -> Page | None:
+    """Read one content file into a `Page`; its errors are added to `diagnostics`. A file of
+    the built language (`x.en.md`) is the page `x.md` would be."""
+    relative = (languages or ContentLanguages()).split(path.relative_to(content_dir).as_posix())[0]
     display = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
         source = read_source(path, display)
@@ -394,7 +428,7 @@ def _check_outputs(site: Site, diagnostics: Diagnostics) -> None:
     """Every page and alias lands inside the output folder, in a file of its own: a tag `..`,
     a slug `../x` or a `url` another page has would overwrite another page or escape."""
     written: dict[str, str] = {}  # output file (and each folder it needs) -> who writes it
-    content = sorted((p for p in site.all_pages if p.source_path), key=lambda p: p.source_path)
+    content = sorted((p for p in site.all_pages if p.source_path and p.kind != "term"), key=lambda p: p.source_path)
     fixed = [p for p in site.all_pages if not p.source_path and p.kind != "term"]
     for page in [*fixed, *content, *(p for p in site.all_pages if p.kind == "term")]:
         origin, what = _url_origin(page, site)
@@ -539,9 +573,10 @@ def _timestamp(when: dt.datetime | None) -> float:
 def _assemble(config: SiteConfig, published: list[Page], left_out: LeftOut) -> Site:
     regular = sort_pages([p for p in published if p.kind == "page"])
     home = next((p for p in published if p.kind == "home"), None) or _generated_page("home", config.title, "/", config)
-    sections = _sections(config, published, regular)
+    given = _taxonomy_content(config, published)
+    sections = _sections(config, [p for p in published if p not in given.values()], regular)
     taxonomies = _taxonomies(config, regular)
-    taxonomy_pages = _taxonomy_pages(config, taxonomies)
+    taxonomy_pages = _taxonomy_pages(config, taxonomies, given)
     home.pages = regular
     all_pages = [home, *sections.values(), *regular, *taxonomy_pages]
     return Site(config=config, all_pages=all_pages, pages=regular, home=home, sections=sections,
@@ -579,19 +614,45 @@ def _taxonomies(config: SiteConfig, regular: list[Page]) -> dict[str, dict[str, 
     return taxonomies
 
 
-def _taxonomy_pages(config: SiteConfig, taxonomies: dict[str, dict[str, list[Page]]]) -> list[Page]:
+def _taxonomy_content(config: SiteConfig, published: list[Page]) -> dict[str, Page]:
+    """`content/tags/_index.md` and `content/tags/<term>/_index.md`: as in Hugo, the title,
+    front matter and text of the taxonomy's list page or of one term's page, not a section
+    of their own. Keyed by the page's URL path."""
+    plurals = {urlize(plural) for plural in config.taxonomies.values()}
+    given: dict[str, Page] = {}
+    for page in published:
+        folder = page.source_path.rsplit("/", 1)[0] if page.kind == "section" else ""
+        parts = folder.split("/")
+        if folder and urlize(parts[0]) in plurals and len(parts) <= 2:
+            given["/" + "/".join(urlize(part) for part in parts) + "/"] = page
+    return given
+
+
+def _taxonomy_pages(config: SiteConfig, taxonomies: dict[str, dict[str, list[Page]]],
+                    given: dict[str, Page]) -> list[Page]:
+    """The taxonomies' list pages and term pages: generated, or the content file that gives one."""
     pages = []
     for plural, terms in taxonomies.items():
         if not terms:
             continue
-        listing = _generated_page("taxonomy", plural.title(), f"/{urlize(plural)}/", config)
+        listing = _listing_page("taxonomy", plural.title(), f"/{urlize(plural)}/", config, given)
         listing.taxonomy, listing.terms = plural, terms
         pages.append(listing)
         for term, members in terms.items():
-            page = _generated_page("term", term, term_path(plural, term), config)
+            page = _listing_page("term", term, term_path(plural, term), config, given)
             page.taxonomy, page.term, page.pages = plural, term, members
             pages.append(page)
     return pages
+
+
+def _listing_page(kind: str, title: str, rel: str, config: SiteConfig, given: dict[str, Page]) -> Page:
+    page = given.get(rel)
+    if page is None:
+        return _generated_page(kind, title, rel, config)
+    page.kind, page.section = kind, ""
+    page.title = page.title or title
+    set_url(page, rel, config)
+    return page
 
 
 def _generated_page(kind: str, title: str, rel: str, config: SiteConfig, section: str = "") -> Page:

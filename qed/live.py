@@ -34,7 +34,7 @@ import jinja2
 from qed.bodies import BodyTools, RenderedBody, create_body_tools, render_body
 from qed.body import Label
 from qed.config import CONFIG_DIR, CONFIG_NAMES, DEFAULT_ENVIRONMENT, load_config
-from qed.content import ContentOptions, Page, Site, assemble_site, base_path, content_files, read_page
+from qed.content import ContentLanguages, ContentOptions, Page, Site, assemble_site, base_path, content_files, read_page
 from qed.errors import BuildFailed, Diagnostics, Location, QedError
 from qed.katex import KatexRenderer
 from qed.labels import collect_labels
@@ -431,7 +431,7 @@ class LiveSite:
         if not (config.root / "content").is_dir():
             diagnostics.error("no content/ folder here (use -s DIR to point at a site)", Location(str(config.root)))
             diagnostics.raise_if_failed()
-        for path in content_files(config.root / "content"):
+        for path in content_files(config.root / "content", ContentLanguages.of(config)):
             self._read(path)
         self.site_messages = Diagnostics()
         self.site = assemble_site(config, self._pages_in_order(), self.content_options, self.site_messages)
@@ -483,7 +483,9 @@ class LiveSite:
 
     def _incremental(self, changed: list[Path], record: RebuildRecord, defer: bool) -> None:
         content = self.root / "content"
-        markdown = {path for path in changed if path.suffix == ".md" and path.is_relative_to(content)}
+        languages = ContentLanguages.of(self.config)
+        markdown = {path for path in changed if path.suffix == ".md" and path.is_relative_to(content)
+                    and languages.builds(path.relative_to(content).as_posix())}
         same_places = all([self._reread(path, content) for path in sorted(markdown)])  # every file read
         forced = set()
         if any(path.is_relative_to(self.root / "static") for path in changed):
@@ -531,7 +533,8 @@ class LiveSite:
 
     def _read(self, path: Path) -> Page | None:
         messages = Diagnostics()
-        page = read_page(path, self.config.root / "content", self.config.root, messages)
+        page = read_page(path, self.config.root / "content", self.config.root, messages,
+                         ContentLanguages.of(self.config))
         self.read_messages[path] = messages
         if page is not None:
             self.read[path] = page

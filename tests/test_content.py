@@ -197,3 +197,32 @@ def test_related_pages_share_tags_and_neighbours_are_the_older_and_newer_post(tm
     assert [p and p.title for p in site.neighbours(by_title["B"])] == ["A", "C"]
     assert [p and p.title for p in site.neighbours(by_title["D"])] == ["C", None]
     assert site.neighbours(by_title["About"]) == (None, None)
+
+
+def test_an_index_file_in_a_taxonomy_folder_gives_that_list_page_its_title_as_in_hugo(tmp_path):
+    """LoveIt's exampleSite has content/tags/_index.md: the tags page's front matter, not a section."""
+    site, diagnostics = load(tmp_path, {"content/tags/_index.md": "---\ntitle: All tags\n---\nEvery tag.\n",
+                                        "content/tags/math/_index.md": "---\ntitle: Mathematics\n---\n",
+                                        "content/posts/a.md": "---\ntitle: A\ntags: [Math]\n---\n"})
+    assert not diagnostics.errors
+    assert "tags" not in site.sections
+    by_path = {p.path: p for p in site.taxonomy_pages}
+    assert (by_path["/tags/"].kind, by_path["/tags/"].title) == ("taxonomy", "All tags")
+    assert (by_path["/tags/math/"].kind, by_path["/tags/math/"].title) == ("term", "Mathematics")
+    assert [p.title for p in by_path["/tags/math/"].pages] == ["A"]
+
+
+def test_translations_by_file_name_build_the_default_language_only(tmp_path):
+    """Hugo's `index.en.md` / `index.zh-cn.md`: the default language's file is the page, at the
+    URL the file without its suffix has; another language's is not read (qed builds one)."""
+    site, diagnostics = load(tmp_path, {
+        "config.yaml": "title: T\ndefaultContentLanguage: en\nlanguages: {en: {weight: 1}, zh-cn: {weight: 2}}\n",
+        "content/posts/a/index.en.md": "---\ntitle: A\n---\n",
+        "content/posts/a/index.zh-cn.md": "---\ntitle: 甲\n---\n",
+        "content/posts/b.en.md": "---\ntitle: B\n---\n",
+        "content/posts/b.zh-cn.md": "---\ntitle: 乙\n---\n",
+        "content/posts/v1.2.md": "---\ntitle: Version\n---\n",  # not a language: a file name with a dot
+        "content/tags/x/_index.zh-cn.md": "---\ntitle: 标签\n---\n"})
+    assert not diagnostics.errors
+    assert sorted((p.title, p.path) for p in site.pages) == [
+        ("A", "/posts/a/"), ("B", "/posts/b/"), ("Version", "/posts/v1.2/")]
