@@ -321,7 +321,9 @@ def _page_from_front_matter(
     kind = "home" if relative == "_index.md" else "section" if name == "_index.md" else "page"
     page = Page(kind=kind, source_path=relative, file=source, body_offset=front.body_offset,
                 key_lines=front.key_lines, front_matter=front.data)
-    page.section = relative.split("/", 1)[0] if "/" in relative else ""
+    # the first folder is the section, but a leaf bundle at the top (`about/index.md`) is a
+    # page of the home section, as in Hugo: its folder is the page, not a section
+    page.section = relative.split("/", 1)[0] if relative.count("/") > (1 if name == "index.md" else 0) else ""
     fields = {key.lower(): (key, value) for key, value in front.data.items()}
     _check_field_types(page, fields, diagnostics)
     _apply_fields(page, fields, diagnostics)

@@ -226,3 +226,12 @@ def test_translations_by_file_name_build_the_default_language_only(tmp_path):
     assert not diagnostics.errors
     assert sorted((p.title, p.path) for p in site.pages) == [
         ("A", "/posts/a/"), ("B", "/posts/b/"), ("Version", "/posts/v1.2/")]
+
+
+def test_a_leaf_bundle_at_the_top_is_a_page_not_a_section(tmp_path):
+    site, diagnostics = load(tmp_path, {"content/about/index.md": "---\ntitle: About\n---\n",
+                                        "content/about/me.png": "png",
+                                        "content/posts/a/index.md": "---\ntitle: A\n---\n"})
+    assert not diagnostics.errors
+    assert set(site.sections) == {"posts"}
+    assert {p.title: (p.path, p.section) for p in site.pages} == {"About": ("/about/", ""), "A": ("/posts/a/", "posts")}
