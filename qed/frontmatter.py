@@ -256,8 +256,13 @@ def _parse_fenced(source: SourceText, fence: str) -> FrontMatter:
 
 def parse_yaml(raw: str, source: SourceText, first_line: int, what: str = "front matter") -> Parsed:
     """`raw` (which starts at `first_line` of `source`) as a YAML mapping; `what` names it in messages."""
+    plain = _is_plain(raw)
+    deep = None if plain else _bracket_depth_exceeded(raw, _TOML_SKIP)
+    if deep is not None:  # found before libyaml's scanner, whose own limit differs between releases
+        raise QedError(f"nested more than {MAX_DEPTH} levels deep; qed refuses such input",
+                       _at_offset(source, first_line, raw, deep))
     try:
-        loaded = _load(_FastLoader(raw), raw, source, first_line) if _is_plain(raw) else None
+        loaded = _load(_FastLoader(raw), raw, source, first_line) if plain else None
         data, positions = loaded or _load(_GuardedLoader(raw), raw, source, first_line) or (None, {})
     except _Refused as refused:
         raise QedError(refused.args[0], _at_mark(source, first_line, raw, refused.mark)) from None

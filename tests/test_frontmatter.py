@@ -126,7 +126,9 @@ def test_an_alias_inside_the_value_it_names_is_refused():
 
 
 @pytest.mark.parametrize(("text", "where"), [
-    ("---\nx: " + "[" * 5000 + "]" * 5000 + "\n---\n", "content/p.md:2:103"),  # libyaml would crash (C stack)
+    # libyaml would crash (C stack), or refuse at its own limit, which differs between PyYAML's
+    # releases: the 101st bracket is refused first
+    ("---\nx: " + "[" * 5000 + "]" * 5000 + "\n---\n", "content/p.md:2:104"),
     ("---\n" + "".join(" " * i + "k:\n" for i in range(150)) + "---\n", "content/p.md:102:101"),
     ('{"x": ' + "[" * 5000 + "]" * 5000 + "}\n", "content/p.md:1:106"),
     ("+++\nx = " + "[" * 5000 + "]" * 5000 + "\n+++\n", "content/p.md:2:105"),
