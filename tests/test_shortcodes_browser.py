@@ -12,13 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import launched, needs_chromium, refuse_off_site
 from tests.conftest import FIXTURES, build, write_files
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (CI installs it)")
+pytestmark = needs_chromium
 
 DOCUMENT = (FIXTURES / "shortcodes" / "theme-shortcodes.md").read_text(encoding="utf-8")
 
@@ -62,28 +59,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[bool, str]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 def visit(browser, url: str, **context_options):
     """Open `url`; every request off the site is refused and noted (the test machine has no network)."""
     context = browser.new_context(viewport={"width": 1000, "height": 30000}, **context_options)  # no lazy waits
     origin = url.split("/posts/")[0]
-    outside: list[str] = []
-
-    def only_this_site(route) -> None:
-        if route.request.url.startswith(origin):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_this_site)
+    outside = refuse_off_site(context, origin)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))

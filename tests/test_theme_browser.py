@@ -18,13 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import launched, needs_chromium, refuse_off_site
 from tests.conftest import build, page, write_files
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (CI installs it)")
+pytestmark = needs_chromium
 
 SITE = {
     "config.yaml": """
@@ -81,27 +78,14 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 def open_page(browser, url: str, **context_options):
     context = browser.new_context(**context_options)
     origin = url.split("/posts/")[0]
-    outside: list[str] = []
-
-    def only_this_site(route) -> None:  # no network: anything off the site is refused and noted
-        if route.request.url.startswith(origin):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_this_site)
+    refuse_off_site(context, origin)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -221,16 +205,7 @@ def visit(browser, url: str, width: int = 1280, scheme: str = "light", **options
     """A fresh tab (own storage) at `url`; requests leaving the site are refused and noted."""
     context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme, **options)
     origin = "/".join(url.split("/")[:3])
-    outside: list[str] = []
-
-    def only_this_site(route) -> None:
-        if route.request.url.startswith(origin):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_this_site)
+    refuse_off_site(context, origin)
     tab = context.new_page()
     tab.qed_errors = []
     tab.qed_missing = []
