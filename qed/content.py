@@ -7,8 +7,11 @@ links keep working. Nothing here renders markdown: bodies are rendered in a late
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import heapq
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,9 +164,8 @@ class Site:
         key = ref.split("#", 1)[0].strip()
         if not key:
             return current
-        index = _page_index(self.all_pages)
         for candidate in _ref_candidates(key, current):
-            page = index.get(candidate)
+            page = self._ref_index.get(candidate)
             if page is not None:
                 return page
         return None
@@ -171,19 +173,54 @@ class Site:
     def neighbours(self, page: Page) -> tuple[Page | None, Page | None]:
         """(older, newer): the regular pages beside `page` in its section's order, Hugo's
         `.PrevInSection` and `.NextInSection` (a page outside any section: among the site's)."""
-        members = page.parent.pages if page.parent is not None else [p for p in self.pages if not p.section]
-        at = next((i for i, member in enumerate(members) if member is page), None)
+        members = page.parent.pages if page.parent is not None else self._rootless_pages
+        known = self._places.get(id(members))
+        if known is None or known[0] is not members:  # one walk per list, not one per page
+            known = self._places[id(members)] = (members, {id(member): at for at, member in enumerate(members)})
+        at = known[1].get(id(page))
         if at is None:
             return None, None
         return (members[at + 1] if at + 1 < len(members) else None), (members[at - 1] if at > 0 else None)
 
     def related(self, page: Page, limit: int = 5) -> list[Page]:
         """Other regular pages sharing a tag with `page`: most shared tags first, then the site's order."""
-        tags = {t.lower() for t in page.tags}
-        shared = [(len(tags & {t.lower() for t in other.tags}), index, other)
-                  for index, other in enumerate(self.pages) if other is not page]
-        ranked = sorted((s for s in shared if s[0]), key=lambda s: (-s[0], s[1]))
-        return [other for _, _, other in ranked[:limit]]
+        by_tag = self._pages_by_tag
+        shared: Counter[int] = Counter()
+        for tag in {t.lower() for t in page.tags}:
+            shared.update(by_tag.get(tag, ()))
+        own = self._page_positions.get(id(page))
+        ranked = heapq.nsmallest(limit + 1, ((-count, index) for index, count in shared.items()))
+        return [self.pages[index] for _, index in ranked if index != own][:limit]
+
+    # Indexes over the pages, made on first use: a site is assembled anew when pages change
+    # (`dataclasses.replace`, `assemble_site`), so they never go stale, and every lookup a
+    # template makes per page stays O(1) instead of a walk over the site.
+
+    @functools.cached_property
+    def _ref_index(self) -> dict[str, Page]:
+        return _page_index(self.all_pages)
+
+    @functools.cached_property
+    def _page_positions(self) -> dict[int, int]:
+        return {id(page): index for index, page in enumerate(self.pages)}
+
+    @functools.cached_property
+    def _pages_by_tag(self) -> dict[str, list[int]]:
+        """Lowercased tag -> positions in `pages` of the pages carrying it (each once)."""
+        by_tag: dict[str, list[int]] = {}
+        for index, page in enumerate(self.pages):
+            for tag in {t.lower() for t in page.tags}:
+                by_tag.setdefault(tag, []).append(index)
+        return by_tag
+
+    @functools.cached_property
+    def _rootless_pages(self) -> list[Page]:
+        return [p for p in self.pages if not p.section]
+
+    @functools.cached_property
+    def _places(self) -> dict[int, tuple[list[Page], dict[int, int]]]:
+        """id(a list of pages) -> (the list, {id(page): its place in it}), filled as asked."""
+        return {}
 
 
 def _ref_candidates(key: str, current: Page | None) -> list[str]:

@@ -1,6 +1,7 @@
 """The content model: URLs by Hugo's rules, publishing rules, ordering, sections and taxonomies."""
 
 import datetime as dt
+import random
 
 import pytest
 
@@ -197,6 +198,27 @@ def test_related_pages_share_tags_and_neighbours_are_the_older_and_newer_post(tm
     assert [p and p.title for p in site.neighbours(by_title["B"])] == ["A", "C"]
     assert [p and p.title for p in site.neighbours(by_title["D"])] == ["C", None]
     assert site.neighbours(by_title["About"]) == (None, None)
+
+
+def test_related_pages_rank_as_defined_on_a_larger_site(tmp_path) -> None:
+    """The tag index gives what the definition says: most shared tags, then the site's order."""
+    rng = random.Random(7)
+    tags = ["a", "b", "c", "d", "e", "f"]
+    site, _ = load(tmp_path, {
+        f"content/posts/p{i:02}.md": f"---\ntitle: P{i}\ndate: 2024-01-{1 + i % 28:02}\n"
+                                     f"tags: {rng.sample(tags + [t.upper() for t in tags], rng.randint(0, 4))}\n---\n"
+        for i in range(60)})
+
+    def by_definition(page, limit=5):
+        mine = {t.lower() for t in page.tags}
+        ranked = sorted((-len(mine & {t.lower() for t in other.tags}), index, other)
+                        for index, other in enumerate(site.pages) if other is not page)
+        return [other for shared, _, other in ranked if shared][:limit]
+
+    assert sum(1 for page in site.pages if site.related(page)) > 40
+    for page in site.pages:
+        assert site.related(page) == by_definition(page)
+        assert site.related(page, limit=2) == by_definition(page, limit=2)
 
 
 def test_an_index_file_in_a_taxonomy_folder_gives_that_list_page_its_title_as_in_hugo(tmp_path):
