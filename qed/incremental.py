@@ -101,6 +101,13 @@ class TextStore:
         if len(self._pending) >= 2 * _FLUSH_EVERY:
             self.flush()
 
+    def store_now(self, key: str, text: PageText) -> bool:
+        """`put` and write it out at once (a forked worker's store ends with the worker);
+        False when it could not be stored, so that the caller keeps the text."""
+        self.put(key, text)
+        self.flush()
+        return key not in self._transient
+
     def text(self, key: str) -> PageText:
         """The text stored under `key` (a key is only handed out once its text is stored)."""
         found = self._transient.get(key) or self._loaded.get(key)

@@ -30,8 +30,8 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ from qed.math import (
     substitute_references,
     wrap_html,
 )
-from qed.parallel import map_in_processes
 
 DEBIAN_DIST = Path("/usr/share/javascript/katex")
 ENV_DIST = "QED_KATEX_DIST"
@@ -263,6 +262,18 @@ class MathStats:
     seconds: float = 0.0  # time spent inside KaTeX
     rule: str = ""  # how the formulas were found (`MathSettings.rule`), for the summary
 
+    def since(self, before: MathStats) -> MathStats:
+        """What was counted after `before` was taken."""
+        return MathStats(self.total - before.total, self.rendered - before.rendered, self.cached - before.cached,
+                         self.failed - before.failed, self.seconds - before.seconds, self.rule)
+
+    def add(self, other: MathStats) -> None:
+        self.total += other.total
+        self.rendered += other.rendered
+        self.cached += other.cached
+        self.failed += other.failed
+        self.seconds += other.seconds
+
 
 @dataclass
 class _Step:
@@ -318,37 +329,32 @@ class KatexRenderer:
         """Every formula of the page as HTML; TeX errors go to the diagnostics."""
         return self.typeset_pages([page], labels)[0]
 
-    def typeset_pages(self, pages: list[PageMath], labels: Mapping[str, Any] | None = None, *,
-                     jobs: int = 1, progress: Callable[[str], None] | None = None) -> list[TypesetMath]:
-        """`typeset_page` for many pages (see `typeset_each`)."""
-        return list(self.typeset_each(pages, labels, jobs=jobs, progress=progress))
+    def typeset_pages(self, pages: Sequence[PageMath], labels: Mapping[str, Any] | None = None) -> list[TypesetMath]:
+        """`typeset_page` for many pages, in this process."""
+        return [self._typeset_one(_Work(page, labels, [None] * len(page.formulas))) for page in pages]
 
-    def typeset_each(self, pages: Sequence[PageMath], labels: Mapping[str, Any] | None = None, *,
-                     jobs: int = 1, progress: Callable[[str], None] | None = None) -> Iterator[TypesetMath]:
-        """Each page's `TypesetMath`, in order, one at a time (a caller that finishes and stores
-        each page holds one page's formulas at a time, not the site's). When many formulas are
-        not cached yet (a cold build), worker processes typeset them into the disk cache first;
-        this process then reads them back, so that every message still comes from here, in
-        page order: a page's messages are given before it is yielded."""
-        uncached, counted = 0, self.stats.cached
-        pending: list[_Work] = []
-        for page in pages:
-            if page.formulas and self.dist is not None:
-                item = _Work(page, labels, [None] * len(page.formulas))
-                keep = sum(step.keep for step in self._plan(item))
-                if keep:
-                    pending.append(_Work(page, labels, [None] * len(page.formulas)))  # HTML read again later
-                    uncached += keep
-        self.stats.cached = counted  # counted when each page is typeset below
-        if jobs > 1 and uncached >= PARALLEL_FORMULAS and self._cache.path is not None and not _v8_started():
-            if progress:
-                progress(f"typesetting up to {uncached} new formulas in {jobs} processes")
-            last = len(pending) - jobs  # from here on, each process's final page: it writes its share out
-            by_workers = sum(map_in_processes(lambda pair: self._typeset_into_cache(*pair, last=pair[0] >= last),
-                                              list(enumerate(pending)), jobs))  # before reading stats:
-            self.stats.rendered += by_workers  # this process's share is counted in them meanwhile
-        for page in pages:
-            yield self._typeset_one(_Work(page, labels, [None] * len(page.formulas)))
+    def can_fork(self) -> bool:
+        """Whether pages may be typeset in forked processes: V8 is not running here yet (its
+        threads would not survive a fork) and KaTeX was found (without it, formulas are left
+        for the browser with one warning, given here)."""
+        return self.dist is not None and not _v8_started()
+
+    def typeset_in_process(self, page: PageMath, labels: Mapping[str, Any] | None, diagnostics: Diagnostics, *,
+                           last: bool = False) -> tuple[TypesetMath, MathStats]:
+        """One page's formulas in whatever process calls (a forked worker starts its own V8
+        and cache connection), its messages given to `diagnostics`; with what it counted.
+        `last`: the caller's final page in this process, after which its new formulas are
+        written to the disk cache."""
+        renderer = self if os.getpid() == self._owner else self._worker()
+        before = replace(renderer.stats)
+        kept, renderer.diagnostics = renderer.diagnostics, diagnostics
+        try:
+            typeset = renderer._typeset_one(_Work(page, labels, [None] * len(page.formulas)))
+        finally:
+            renderer.diagnostics = kept
+        if last and renderer is not self:
+            renderer._cache.flush()
+        return typeset, renderer.stats.since(before)
 
     def _typeset_one(self, item: _Work) -> TypesetMath:
         """One page's formulas, from the cache or V8 (or left for the browser without KaTeX)."""
@@ -371,21 +377,6 @@ class KatexRenderer:
             if renderer._unwritten >= FLUSH_PAGES:  # one transaction per batch of pages, not per page
                 renderer._cache.flush()
                 renderer._unwritten = 0
-
-    def _typeset_into_cache(self, index: int, item: _Work, *, last: bool) -> int:
-        """In a worker process: typeset one page's uncached formulas into the disk cache
-        (messages are dropped: the formulas that fail stay uncached and are redone, and
-        reported, by the parent), written out at the process's `last` page. Returns how
-        many were typeset."""
-        if os.getpid() == self._owner:  # this process's share counts in its own stats
-            self._typeset(self, item)
-            return 0
-        worker = self._worker()
-        before = worker.stats.rendered
-        self._typeset(worker, item)
-        if last:
-            worker._cache.flush()
-        return worker.stats.rendered - before
 
     def _worker(self) -> KatexRenderer:
         """This renderer's twin for a forked process: its own V8 and cache connection."""
@@ -524,7 +515,6 @@ def page_head_html(typeset: TypesetMath, base_url: str) -> str:
 
 
 FLUSH_PAGES = 50  # pages of new formulas buffered before they are written to the disk cache
-PARALLEL_FORMULAS = 400  # uncached formulas worth starting V8 in more processes for (about 0.25 s of work)
 
 
 def _v8_started() -> bool:

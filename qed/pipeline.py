@@ -13,11 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from qed.bodies import RenderedBody, create_body_tools, render_bodies, render_body
-from qed.body import Label
+from qed.body import Label, PageText
 from qed.body_cache import BodyCache
 from qed.config import DEFAULT_ENVIRONMENT, SiteConfig, load_config
 from qed.content import ContentOptions, Site, load_site
@@ -30,7 +31,7 @@ from qed.math import TypesetMath
 from qed.output import Staging, check_destination
 from qed.page_text import finish_page
 from qed.pagination import PaginationSettings
-from qed.parallel import default_jobs
+from qed.parallel import default_jobs, map_in_processes
 from qed.publishing import links_left_out, write_site
 from qed.search import SearchSettings
 from qed.templates import check_templates, create_environment
@@ -174,33 +175,57 @@ def _text_keys(bodies: list[RenderedBody], body_keys: dict[str, str], labels: di
                                        labels, claim_html(body), katex) for body in bodies}
 
 
+@dataclass(frozen=True)
+class _Finished:
+    """One page finished, as it comes back from a worker process: its messages, what its
+    math counted, and its text when it was not stored (this process keeps it for the build)."""
+
+    errors: list[Any]
+    warnings: list[Any]
+    stats: MathStats
+    text: PageText | None
+
+
 def _give_pages_their_text(site: Site, bodies: list[RenderedBody], labels: dict[str, Label],
                            report: VerificationReport | None, renderer: KatexRenderer | None, texts: TextStore,
                            keys: dict[str, str], diagnostics: Diagnostics, *,
                            whole: Callable[[RenderedBody], RenderedBody], jobs: int, say: Progress) -> MathStats:
     """The one place pages change after loading: each receives its finished body, as a
     `LazyText` read from `texts`. Pages whose text is stored under its key from an earlier
-    build are neither typeset nor finished again; the others are, one at a time, and stored
-    (unless they gave messages, which the next build must give again)."""
+    build are neither typeset nor finished again; the others are typeset and finished in
+    `jobs` processes, each storing what it finished (unless the page gave messages, which the
+    next build must give again); messages are reported here, in page order."""
     by_path = {page.source_path: page for page in site.all_pages if page.file is not None}
     stored = texts.present(list(keys.values()))
     stale = [whole(body) for body in bodies if keys[body.source_path] not in stored]
     if stale:
         say(f"finishing {len(stale)} of {len(bodies)} pages")
     resolve_claim = report.resolve_claim if report is not None else None
-    typeset = renderer.typeset_each([body.math for body in stale], labels, jobs=jobs, progress=say) \
-        if renderer is not None else (TypesetMath(body.math, ()) for body in stale)
-    for body in stale:
-        messages = len(diagnostics.errors) + len(diagnostics.warnings)
-        math_html = next(typeset)
+    workers = jobs if renderer is None or renderer.can_fork() else 1
+    last_from = len(stale) - workers  # from here on, each process's final page
+
+    def finish(numbered: tuple[int, RenderedBody]) -> _Finished:
+        index, body = numbered
+        messages = Diagnostics()
+        if renderer is not None:
+            math_html, counted = renderer.typeset_in_process(body.math, labels, messages, last=index >= last_from)
+        else:
+            math_html, counted = TypesetMath(body.math, ()), MathStats()
         page = by_path[body.source_path]
         text = finish_page(page, body, math_html, labels, resolve_claim, site.base_url, site.config["summaryLength"])
-        quiet = messages == len(diagnostics.errors) + len(diagnostics.warnings)
-        texts.put(keys[body.source_path], text, keep=quiet and not body.errors and not body.warnings)
-    texts.flush()
+        quiet = not (messages.errors or messages.warnings or body.errors or body.warnings)
+        kept = quiet and texts.store_now(keys[body.source_path], text)
+        return _Finished(messages.errors, messages.warnings, counted, None if kept else text)
+
+    stats = MathStats(rule=renderer.stats.rule if renderer is not None else "")
+    for body, finished in zip(stale, map_in_processes(finish, list(enumerate(stale)), workers), strict=True):
+        diagnostics.errors.extend(finished.errors)
+        diagnostics.warnings.extend(finished.warnings)
+        stats.add(finished.stats)
+        if finished.text is not None:
+            texts.put(keys[body.source_path], finished.text, keep=False)
     for body in bodies:
         by_path[body.source_path].text = LazyText(texts, keys[body.source_path], body.source_path)
-    stats = renderer.stats if renderer is not None else MathStats()
     if renderer is not None:
         renderer.close()
     reused = sum(len(body.math.formulas) for body in bodies if keys[body.source_path] in stored)

@@ -88,8 +88,8 @@ def test_a_failure_here_stops_the_other_processes(tmp_path):
 
 
 def test_a_cold_build_typesets_in_two_processes_with_the_same_pages_and_messages(make_site, tmp_path):
-    """Enough new formulas make worker processes typeset into the cache; what is published,
-    and every TeX error, must not depend on it."""
+    """Worker processes typeset and finish pages, each storing what it finished; what is
+    published, and every TeX error, must not depend on it."""
     def many(n: int) -> str:
         formulas = " ".join(f"$a_{{{n}}}^{{{k}}} + \\frac{{{k}}}{{{n + 1}}}$" for k in range(10))
         broken = " and $\\frac{1}{$" if n == 33 else ""
