@@ -55,12 +55,19 @@ class BodyTools:
     theorem_settings: theorems.TheoremSettings
 
 
+BATCH_PER_PROCESS = 250  # pages each process renders between two stores into the body cache
+
+
 def render_bodies(site: Site, templates: object, diagnostics: Diagnostics,
                   progress: Callable[[str], None] | None = None, *, jobs: int = 1,
                   cache: BodyCache | None = None) -> list[RenderedBody]:
     """The body of every page read from a file (generated list pages have none), in `jobs`
     processes; messages are reported in page order whatever the number of processes. A body
-    in `cache` from an earlier build is reused when nothing it depends on has changed."""
+    in `cache` from an earlier build is reused when nothing it depends on has changed.
+
+    With a cache, bodies come back in outline (`body_cache.outline`: no HTML) and the cache
+    gives the whole one to whoever finishes the page; pages are rendered a batch at a time
+    and stored, so that no process holds every page's HTML (memory stays flat in N)."""
     tools = create_body_tools(site, templates, diagnostics)
     pages = [page for page in site.all_pages if page.file is not None]
     stored = cache.lookup(site, pages) if cache is not None else {}
@@ -72,11 +79,16 @@ def render_bodies(site: Site, templates: object, diagnostics: Diagnostics,
         """Pickled here, once: the same bytes cross the pipe and go into the cache."""
         return pickle.dumps(render_body(page, site, tools), protocol=pickle.HIGHEST_PROTOCOL)
 
-    pickled = dict(zip((page.source_path for page in todo), map_in_processes(render_pickled, todo, jobs),
-                       strict=True))
-    fresh = {path: pickle.loads(data) for path, data in pickled.items()}
-    if cache is not None:
-        cache.store({path: data for path, data in pickled.items() if not fresh[path].errors}, fresh)
+    fresh: dict[str, RenderedBody] = {}
+    batch = BATCH_PER_PROCESS * max(jobs, 1) if cache is not None else len(todo)
+    for start in range(0, len(todo), max(batch, 1)):
+        chunk = todo[start:start + batch]
+        for page, data in zip(chunk, map_in_processes(render_pickled, chunk, jobs), strict=True):
+            body = pickle.loads(data)
+            fresh[page.source_path] = cache.store(page.source_path, data, body) \
+                if cache is not None and not body.errors else body
+        if cache is not None:
+            cache.flush()
     bodies = [stored.get(page.source_path) or fresh[page.source_path] for page in pages]
     for body in bodies:
         diagnostics.errors.extend(body.errors)

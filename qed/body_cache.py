@@ -53,13 +53,20 @@ class BodyCache:
         key = self._keys[source_path]
         return _restore(self._disk.get_many([key]).get(key))
 
-    def store(self, pickled: dict[str, bytes], bodies: dict[str, Any] | None = None) -> None:
-        """Keep freshly rendered bodies (pickled, by source path; `bodies`: the same, unpickled)
-        with their outlines, and close the cache."""
-        for path, data in pickled.items():
-            body = bodies[path] if bodies is not None else pickle.loads(data)
-            self._disk.put(self._keys[path], data)
-            self._disk.put(self._keys[path] + _OUTLINE, pickle.dumps(outline(body), protocol=pickle.HIGHEST_PROTOCOL))
+    def store(self, source_path: str, pickled: bytes, body: Any) -> Any:
+        """Keep a freshly rendered body (`pickled`, and the same `body` unpickled) with its
+        outline; returns the outline (`full` gives the rest)."""
+        shape = outline(body)
+        self._disk.put(self._keys[source_path], pickled)
+        self._disk.put(self._keys[source_path] + _OUTLINE, pickle.dumps(shape, protocol=pickle.HIGHEST_PROTOCOL))
+        self.outlined.add(source_path)
+        return shape
+
+    def flush(self) -> None:
+        """Write what `store` was given."""
+        self._disk.flush()
+
+    def close(self) -> None:
         self._disk.close()
 
 

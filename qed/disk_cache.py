@@ -52,6 +52,8 @@ class DiskCache:
         self._clear = clear
         self._diagnostics = diagnostics
         self._db: sqlite3.Connection | None = None
+        self._pid = 0  # the process that opened `_db`
+        self._inherited: sqlite3.Connection | None = None
         self._pending: dict[str, Any] = {}
         self._broken = path is None
         self._rebuilt = False
@@ -71,6 +73,10 @@ class DiskCache:
         except sqlite3.Error as exc:
             self._failed(exc)
         return found
+
+    def open(self) -> None:
+        """Open the file now (emptying it on `clear`), before worker processes open their own."""
+        self._connect()
 
     def put(self, key: str, value: str | bytes) -> None:
         if not self._broken:
@@ -95,14 +101,17 @@ class DiskCache:
 
     def close(self) -> None:
         self.flush()
-        if self._db is not None:
+        if self._db is not None and self._pid == os.getpid():
             self._db.close()
-            self._db = None
+        self._db = None
 
     def _connect(self) -> sqlite3.Connection | None:
+        if self._db is not None and self._pid != os.getpid():  # a forked child: never use the parent's,
+            self._inherited, self._db = self._db, None  # nor close it (held, so that it is never collected)
         if self._db is None and not self._broken:
             try:
                 self._db = self._open()
+                self._pid = os.getpid()
             except sqlite3.Error as exc:
                 self._failed(exc)
             except OSError:
@@ -146,6 +155,7 @@ class DiskCache:
         try:
             remove_cache_files(self.path)
             self._db = self._open()
+            self._pid = os.getpid()
         except (OSError, sqlite3.Error):
             self._give_up()
 
@@ -154,10 +164,10 @@ class DiskCache:
         self._close_quietly()
 
     def _close_quietly(self) -> None:
-        if self._db is not None:
+        if self._db is not None and self._pid == os.getpid():
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
-            self._db = None
+        self._db = None
 
 
 def damaged(exc: sqlite3.Error) -> bool:

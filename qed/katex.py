@@ -333,10 +333,12 @@ class KatexRenderer:
         """`typeset_page` for many pages, in this process."""
         return [self._typeset_one(_Work(page, labels, [None] * len(page.formulas))) for page in pages]
 
-    def can_fork(self) -> bool:
-        """Whether pages may be typeset in forked processes: V8 is not running here yet (its
-        threads would not survive a fork) and KaTeX was found (without it, formulas are left
-        for the browser with one warning, given here)."""
+    def ready_to_fork(self) -> bool:
+        """Prepare for pages typeset in forked processes (KaTeX located, the cache opened and,
+        on `--clean`, emptied, here and once); whether they may be: V8 is not running here
+        yet (its threads would not survive a fork) and KaTeX was found (without it, formulas
+        are left for the browser with one warning, given here)."""
+        self._cache.open()
         return self.dist is not None and not _v8_started()
 
     def typeset_in_process(self, page: PageMath, labels: Mapping[str, Any] | None, diagnostics: Diagnostics, *,

@@ -197,15 +197,15 @@ def _give_pages_their_text(site: Site, bodies: list[RenderedBody], labels: dict[
     next build must give again); messages are reported here, in page order."""
     by_path = {page.source_path: page for page in site.all_pages if page.file is not None}
     stored = texts.present(list(keys.values()))
-    stale = [whole(body) for body in bodies if keys[body.source_path] not in stored]
+    stale = [body for body in bodies if keys[body.source_path] not in stored]
     if stale:
         say(f"finishing {len(stale)} of {len(bodies)} pages")
     resolve_claim = report.resolve_claim if report is not None else None
-    workers = jobs if renderer is None or renderer.can_fork() else 1
+    workers = jobs if renderer is None or renderer.ready_to_fork() else 1
     last_from = len(stale) - workers  # from here on, each process's final page
 
     def finish(numbered: tuple[int, RenderedBody]) -> _Finished:
-        index, body = numbered
+        index, body = numbered[0], whole(numbered[1])  # read here: no process holds every page's HTML
         messages = Diagnostics()
         if renderer is not None:
             math_html, counted = renderer.typeset_in_process(body.math, labels, messages, last=index >= last_from)

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from qed.bodies import render_bodies
 from qed.body_cache import BodyCache
 from qed.config import load_config
 from qed.content import ContentOptions, load_site
 from qed.errors import BuildFailed, Diagnostics
 from qed.pipeline import BuildOptions, build_site
+from qed.templates import create_environment
 from tests.conftest import page
 
 SITE = {
@@ -80,3 +82,18 @@ def test_an_unchanged_page_is_read_in_outline_and_whole_only_when_finished_again
     assert a.content == "" and len(a.math.formulas) == 1
     whole = cache.full("posts/a.md")
     assert "x^2" in whole.math.formulas[0].tex and whole.content and whole.labels == a.labels
+
+
+def test_fresh_bodies_come_back_in_outline_and_the_cache_gives_them_whole(make_site, tmp_path):
+    """No process holds every page's HTML: render_bodies stores each body and returns its
+    outline; finishing reads the whole body back."""
+    site_dir = make_site(SITE)
+    diagnostics = Diagnostics()
+    site = load_site(load_config(site_dir, diagnostics), ContentOptions(), diagnostics)
+    cache = BodyCache(tmp_path / "bodies.sqlite")
+    bodies = render_bodies(site, create_environment(site_dir, site.base_url), diagnostics, cache=cache)
+    assert [body.content for body in bodies] == ["", "", ""]
+    assert cache.outlined == {"posts/a.md", "posts/b.md", "posts/c.md"}
+    whole = cache.full("posts/b.md")
+    assert "Bee" in "".join(whole.html_blocks.values()) and whole.content and whole.claims == bodies[1].claims
+    assert len(bodies[0].math.formulas) == len(cache.full("posts/a.md").math.formulas) == 1
