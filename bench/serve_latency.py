@@ -7,7 +7,8 @@ Starts `python build.py serve -p 0` on a copy of the site, listens to its server
 (`/__qed/events`, what an open page listens to), then edits a post several times (a new
 sentence in its body) and measures, for each edit, the time from the write to (1) the event
 announcing the new build and (2) the served page holding the new sentence. Prints each
-edit's figures and the medians.
+edit's figures and the medians. The server, the edits and the page polling are `serving.py`'s,
+shared with `compare.py`'s serve-edit row (which times Hugo the same way).
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,35 +26,22 @@ import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BUILD = HERE.parent / "build.py"
 sys.path.insert(0, str(HERE))
+
+from serving import QED_READY, Server, middle_post, qed_serve_command, time_edits  # noqa: E402
 
 from bench import corpus_site  # noqa: E402
 
 
-class Served:
+class Served(Server):
     """A `qed serve` process and a reader of its events."""
 
     def __init__(self, site: Path):
-        self.process = subprocess.Popen([sys.executable, str(BUILD), "serve", "-p", "0"], cwd=site,
-                                        stderr=subprocess.PIPE, text=True)
-        started = time.perf_counter()
-        for line in self.process.stderr:  # type: ignore[union-attr]
-            if line.startswith("serving "):
-                self.url = line.split()[1]
-                break
-        else:
-            raise SystemExit("qed serve did not start")
-        self.start_seconds = time.perf_counter() - started
-        threading.Thread(target=self._drain, daemon=True).start()
+        super().__init__(qed_serve_command(HERE.parent), site, QED_READY, echo=True)
         self.builds: list[tuple[int, float]] = []  # (build number, when the event arrived)
         self.has_events = True
         self.arrived = threading.Condition()
         threading.Thread(target=self._listen, daemon=True).start()
-
-    def _drain(self) -> None:
-        for line in self.process.stderr:  # type: ignore[union-attr]
-            print("  serve:", line.rstrip(), file=sys.stderr)
 
     def _listen(self) -> None:
         try:
@@ -84,46 +70,25 @@ class Served:
             self.arrived.wait_for(lambda: arrived() or not self.has_events, timeout=timeout)
             return arrived()[0] if self.has_events else float("nan")
 
-    def page(self, path: str) -> str:
-        with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=60) as response:
-            return response.read().decode("utf-8")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # SIGINT ignored (started from a background shell job)
-            self.process.terminate()
-            self.process.wait(timeout=30)
-
 
 def measure(site: Path, edits: int) -> None:
-    posts = sorted((site / "content" / "posts").glob("*.md"))
-    post = posts[len(posts) // 2]
-    url = f"posts/{post.stem}/"
-    original = post.read_text(encoding="utf-8")
+    post = middle_post(site / "content")
     served = Served(site)
     print(f"serve started in {served.start_seconds:.1f} s; editing {post.relative_to(site)}")
-    time.sleep(1.0)  # the watcher is running
-    to_event, to_page = [], []
+    to_event = []
+
+    def each(number: int, began: float, seconds: float) -> None:
+        to_event.append(served.wait_for_build_after(began) - began)
+        print(f"edit {number + 1}: event after {to_event[-1] * 1000:.0f} ms, "
+              f"page shows it after {seconds * 1000:.0f} ms")
+
     try:
-        for number in range(edits):
-            sentence = f"Edited sentence number {number} for the benchmark."
-            before = time.perf_counter()
-            post.write_text(original.replace("\n\n", f"\n\n{sentence}\n\n", 1), encoding="utf-8")
-            event = served.wait_for_build_after(before) - before
-            while sentence not in served.page(url):
-                time.sleep(0.005)
-            page = time.perf_counter() - before
-            to_event.append(event)
-            to_page.append(page)
-            print(f"edit {number + 1}: event after {event * 1000:.0f} ms, page shows it after {page * 1000:.0f} ms")
-            time.sleep(0.5)
+        session = time_edits(served, post, edits, pause=0.5, each=each)
     finally:
-        post.write_text(original, encoding="utf-8")
         served.stop()
     print(f"median of {edits} edits: event {statistics.median(to_event) * 1000:.0f} ms, "
-          f"page {statistics.median(to_page) * 1000:.0f} ms (an older qed without events: event nan)")
+          f"page {statistics.median(session.seconds) * 1000:.0f} ms (an older qed without events: event nan); "
+          f"server CPU {session.cpu_per_edit:.2f} s per edit, peak {session.peak_mb:.0f} MB")
 
 
 def main() -> None:
