@@ -174,6 +174,8 @@ class _Finder:
     # -- blocks ---------------------------------------------------------------------------
 
     def markdown(self) -> list[Found]:
+        if not self._may_hold_math.search(self.text):  # a title, most admonition bodies: no parse
+            return self.found
         for start, end, kind, quotes in CodeMap.of(self.text, with_blocks=True).text_block_ranges():
             if kind == "html":
                 self.html_text(start, end)

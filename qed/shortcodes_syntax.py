@@ -290,6 +290,8 @@ def _read_escape(body: str, start: int) -> tuple[str, int]:
 
 def tokenize(body: str, problems: list[SyntaxProblem]) -> list[Text | Call]:
     """Split the body into literal text and calls, skipping code; problems are appended."""
+    if "{{" not in body:  # no call and no escaped call: nothing to find, no need to parse
+        return [Text(body)] if body else []
     codes = CodeMap.of(body)
     tokens: list[Text | Call] = []
     text_start = pos = 0
