@@ -499,8 +499,12 @@ class KatexRenderer:
         return self._fingerprint
 
     def close(self) -> None:
-        """Write what is left to the disk cache and let go of it."""
+        """Write what is left to the disk cache and let go of it, and of V8 (its heap is
+        a good part of a process's memory: publishing should not carry it)."""
         self._cache.close()
+        if self._v8 is not None:
+            self._v8.close()
+            self._v8 = None
 
     def head_html(self, has_math: bool, base_url: str, *, client_side: bool = False,
                   macros: dict[str, str] | None = None) -> str:

@@ -31,23 +31,26 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def map_in_processes(func: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+def map_in_processes(func: Callable[[T], R], items: Sequence[T], jobs: int, *, here: bool = True) -> list[R]:
     """`[func(item) for item in items]`, computed by up to `jobs` processes.
 
     Items are dealt out round-robin (neighbouring pages tend to cost alike). `func` must
     not rely on side effects in the parent: a child's changes to shared objects are lost,
     only its return values (which must pickle) come back. An exception in a child is
-    raised here as `ChildFailed` with the child's traceback.
+    raised here as `ChildFailed` with the child's traceback. `here=False`: this process
+    takes no share and only waits, for work that would leave it bigger for the rest of
+    the build (V8's heap is not given back when V8 is closed).
     """
     jobs = min(jobs, len(items) // MIN_ITEMS_PER_PROCESS)
     if jobs <= 1 or not hasattr(os, "fork"):
         return [func(item) for item in items]
-    children = {share: _start_child(func, items, share, jobs) for share in range(1, jobs)}
+    children = {share: _start_child(func, items, share, jobs) for share in range(1 if here else 0, jobs)}
     results: list[R | None] = [None] * len(items)
     try:
-        for index in range(0, len(items), jobs):
-            results[index] = func(items[index])
-        for share in range(1, jobs):
+        if here:
+            for index in range(0, len(items), jobs):
+                results[index] = func(items[index])
+        for share in sorted(children):
             outcome = _collect(*children.pop(share))
             for index, value in zip(range(share, len(items), jobs), outcome, strict=True):
                 results[index] = value

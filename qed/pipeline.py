@@ -218,7 +218,8 @@ def _give_pages_their_text(site: Site, bodies: list[RenderedBody], labels: dict[
         return _Finished(messages.errors, messages.warnings, counted, None if kept else text)
 
     stats = MathStats(rule=renderer.stats.rule if renderer is not None else "")
-    for body, finished in zip(stale, map_in_processes(finish, list(enumerate(stale)), workers), strict=True):
+    finished_pages = map_in_processes(finish, list(enumerate(stale)), workers, here=False)  # V8 stays in workers
+    for body, finished in zip(stale, finished_pages, strict=True):
         diagnostics.errors.extend(finished.errors)
         diagnostics.warnings.extend(finished.warnings)
         stats.add(finished.stats)

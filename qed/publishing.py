@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 import os
 import re
 from collections.abc import Callable
@@ -214,8 +213,7 @@ def page_file_writers(page: Page, site: Site, env: jinja2.Environment, staging: 
 
 def _write_search(site: Site, env: jinja2.Environment, staging: Staging, search: SearchSettings) -> None:
     """The search index and the page that searches it (qed/search.py)."""
-    index = json.dumps(search_index(site, search), ensure_ascii=False, separators=(",", ":"))
-    staging.write_text("search/index.json", index)
+    staging.write_text("search/index.json", search_index(site, search))
     staging.write_text("search/index.html", render_named(env, "search.html", {"site": site, "search": search}))
 
 

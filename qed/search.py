@@ -11,6 +11,7 @@ cuts at 4000 characters), `maxResultLength` (10) and `placeholder`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,12 +47,13 @@ class SearchSettings:
         return cls(**read_options(raw, OPTIONS, "params.search", diagnostics, where))
 
 
-def search_index(site: Site, settings: SearchSettings) -> list[dict[str, Any]]:
-    """One entry per regular page, in the site's order."""
-    return [{
+def search_index(site: Site, settings: SearchSettings) -> str:
+    """`search/index.json`: one entry per regular page, in the site's order. Encoded entry by
+    entry: the whole text of every page is held once (in the result), not twice."""
+    return "[" + ",".join(json.dumps({
         "title": page.title,
         "url": page.rel_permalink,
         "date": page.date.date().isoformat() if page.date else "",
         "tags": list(page.tags),
         "content": page.plain_text[:settings.content_length],
-    } for page in site.pages]
+    }, ensure_ascii=False, separators=(",", ":")) for page in site.pages) + "]"

@@ -18,6 +18,13 @@ def test_results_come_back_in_order_from_several_processes():
     assert len({pid for _, pid in seen}) == 3 and seen[0][1] == os.getpid()
 
 
+def test_work_kept_out_of_this_process_is_shared_by_the_children_alone():
+    items = list(range(100))
+    seen = map_in_processes(lambda n: (n * n, os.getpid()), items, jobs=2, here=False)
+    assert [square for square, _ in seen] == [n * n for n in items]
+    assert len({pid for _, pid in seen}) == 2 and os.getpid() not in {pid for _, pid in seen}
+
+
 def test_small_work_stays_in_this_process():
     assert {pid for pid in map_in_processes(lambda _: os.getpid(), range(10), jobs=4)} == {os.getpid()}
 
