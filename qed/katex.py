@@ -224,9 +224,11 @@ var qedTrust = function (c) {
   return c.command === "\\href" && ["_relative", "http", "https"].indexOf(c.protocol) >= 0;
 };
 function qedRender(itemsJson, macrosJson, strictMode) {
-  var items = JSON.parse(itemsJson), macros = JSON.parse(macrosJson), out = [];
+  // Returns the results' JSON (errors, warnings), a NUL, then the HTML of each item joined by
+  // NULs: 65 MB of HTML escaped into JSON and parsed back cost more than KaTeX's own work.
+  var items = JSON.parse(itemsJson), macros = JSON.parse(macrosJson), out = [], htmls = [];
   for (var i = 0; i < items.length; i++) {
-    var it = items[i], warnings = [];
+    var it = items[i], warnings = [], h = "";
     var opts = {displayMode: it.d, macros: macros, globalGroup: true, throwOnError: true,
                 output: "htmlAndMathml", trust: qedTrust,
                 strict: function (code, message) {
@@ -235,18 +237,20 @@ function qedRender(itemsJson, macrosJson, strictMode) {
     try {
       if (it.def) {
         var before = Object.assign({}, macros);
-        if (katex.__parse(it.t, opts).length === 0) { out.push({h: "", w: warnings}); continue; }
+        if (katex.__parse(it.t, opts).length === 0) { out.push({w: warnings}); htmls.push(""); continue; }
         for (var name in macros) { delete macros[name]; }
         Object.assign(macros, before);
         warnings = [];
       }
-      var h = katex.renderToString(it.t, opts);
-      out.push({h: it.k ? h : "", w: warnings});
+      h = it.k ? katex.renderToString(it.t, opts) : (katex.renderToString(it.t, opts), "");
+      out.push(h.indexOf("\u0000") < 0 ? {w: warnings} : {w: warnings, h: h});  // a NUL: inside the JSON
     } catch (e) {
       out.push({e: String((e && e.message) || e), p: (e && e.position) || 0});
+      h = "";
     }
+    htmls.push(h.indexOf("\u0000") < 0 ? h : "");
   }
-  return JSON.stringify(out);
+  return JSON.stringify(out) + "\u0000" + htmls.join("\u0000");
 }
 """
 
@@ -428,9 +432,11 @@ class KatexRenderer:
         raw = self._engine().call("qedRender", json.dumps(items), json.dumps(dict(item.page.macros)),
                                   self.settings.katex_strict)
         self.stats.seconds += time.perf_counter() - started
-        for step, result in zip(steps, json.loads(raw), strict=True):
+        results, _, joined = raw.partition("\0")
+        for step, result, html_text in zip(steps, json.loads(results), joined.split("\0"), strict=True):
             if not step.keep:
                 continue
+            result.setdefault("h", html_text)
             if "e" in result:
                 for index in (step.index, *step.twins):
                     item.html[index] = self._failed(item.page.formulas[index], result["e"], result.get("p") or 0)

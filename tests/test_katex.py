@@ -411,3 +411,13 @@ def test_a_theme_site_builds_despite_typos_and_counts_them(make_site):
     (site / "hugo.toml").write_text('theme = "LoveIt"\n[math]\nerrors = "error"\n', encoding="utf-8")
     failed = run_qed(site)
     assert failed.returncode == 1 and "content/posts/typo.md:5:1: TeX error" in failed.stderr
+
+
+def test_each_formula_keeps_its_own_html_whatever_characters_it_holds(tmp_path):
+    """V8 hands back the formulas' HTML joined by NUL characters: a formula whose HTML holds
+    one (`\\char0`) still gets exactly its own, and its neighbours, failed or not, theirs."""
+    collector, text = page("$a$ $\\char0$ $b \\frac{1}{$ $c$ $x\\char0 y$ $d$")
+    typeset = renderer(tmp_path).typeset_page(collector.record())
+    annotations = [a.text() for a in rendered(typeset, text).find_all("annotation")]
+    assert annotations == ["a", "\\char0", "c", "x\\char0 y", "d"]
+    assert "\x00" in typeset.html[1] and "\x00" in typeset.html[4] and "katex-mathml" not in typeset.html[2]
