@@ -418,7 +418,8 @@ class LiveSite:
         search = SearchSettings.from_config(config, diagnostics)
         verify_settings = VerifyOptions.from_config(config, diagnostics)
         diagnostics.raise_if_failed()
-        env = create_environment(config.root, config.base_url, search_enabled=search.enabled)
+        env = create_environment(config.root, config.base_url, search_enabled=search.enabled,
+                                 cache_dir=config.cache_dir)
         check_templates(env, diagnostics)
         diagnostics.raise_if_failed()
         self.config, self.pagination, self.search, self.env = config, pagination, search, env

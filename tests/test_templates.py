@@ -5,7 +5,7 @@ from __future__ import annotations
 from qed.config import load_config
 from qed.content import ContentOptions, Page, load_site
 from qed.errors import Diagnostics
-from qed.templates import favicons, lookup_names, menu_items
+from qed.templates import create_environment, favicons, lookup_names, menu_items
 from tests.conftest import page, run_qed
 
 
@@ -83,3 +83,24 @@ def test_the_header_shows_the_logo_the_menu_and_the_sites_own_favicon(make_site)
     assert [(a.text(), a.attrs["href"]) for a in header.find("nav").find_all("a")] == [("Everything", "/notes/posts/")]
     assert [link.attrs["href"] for link in home.find_all("link") if link.attrs.get("rel") == "icon"] == [
         "/notes/favicon.ico"]
+
+
+def test_compiled_templates_are_kept_between_builds_and_follow_their_source(tmp_path) -> None:
+    layout = tmp_path / "layouts" / "partials" / "greeting.html"
+    layout.parent.mkdir(parents=True)
+    layout.write_text("Hello {{ name }}", encoding="utf-8")
+    cache = tmp_path / ".qed-cache"
+
+    def render() -> str:
+        env = create_environment(tmp_path, "/", cache_dir=cache)
+        return env.get_template("partials/greeting.html").render(name="reader")
+
+    assert render() == "Hello reader"
+    kept = sorted(path.name for path in cache.glob("templates-*/*"))
+    assert kept  # compiled once, written for the next build
+    assert render() == "Hello reader"
+    assert sorted(path.name for path in cache.glob("templates-*/*")) == kept
+    layout.write_text("Goodbye {{ name }}", encoding="utf-8")  # a changed layout is compiled again
+    assert render() == "Goodbye reader"
+    (cache / next(iter(cache.glob("templates-*"))).name / kept[0]).write_bytes(b"damaged")
+    assert render() == "Goodbye reader"
