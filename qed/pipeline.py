@@ -136,6 +136,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
             result.destination = destination
     finally:
         texts.close()
+        cache.close()
     result.seconds = time.perf_counter() - started
     return result
 
