@@ -12,9 +12,9 @@ from qed.autorender import DOIT_DELIMITERS, LOVEIT_DELIMITERS, Delimiter, find_m
 from qed.katex import DEBIAN_DIST, dist_at, user_cache_dir
 from qed.markers import marker
 from qed.math import PINNED_KATEX_VERSION
+from tests.chromium import launched, needs_chromium
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "math" / "autorender"
-CHROMIUM = Path("/usr/bin/chromium")
 # Goldmark's passthrough as FixIt's docs set it (every delimiter), and as DoIt's do (only \[ and \()
 FIXIT_PASSTHROUGH = (Delimiter("\\[", "\\]", True), Delimiter("$$", "$$", True),
                      Delimiter("\\(", "\\)", False), Delimiter("$", "$", False))
@@ -124,32 +124,34 @@ def _auto_render_dist():
     return None
 
 
-@pytest.mark.skipif(not CHROMIUM.exists() or _auto_render_dist() is None,
-                    reason="needs Chromium and KaTeX's auto-render (CI installs chromium and libjs-katex)")
+@pytest.fixture(scope="module")
+def browser():
+    with launched() as chromium:
+        yield chromium
+
+
+@needs_chromium
+@pytest.mark.skipif(_auto_render_dist() is None, reason="needs KaTeX's auto-render (CI installs libjs-katex)")
 @pytest.mark.parametrize("name", ["spaces.md", "tables.md", "blocks.md", "html-block.md", "ignored.md",
                                   "emphasis.md", "links.md"])
-def test_qed_finds_what_auto_render_finds_in_the_browser(name):
+def test_qed_finds_what_auto_render_finds_in_the_browser(name, browser):
     """The post through a CommonMark renderer (Goldmark's escapes, tables, raw HTML), then
     LoveIt's renderMathInElement in Chromium: its formulas are the ones qed finds."""
-    from playwright.sync_api import sync_playwright
-
     dist = _auto_render_dist()
     contrib = dist.root / "contrib"
     auto_render = next(contrib / n for n in ("auto-render.min.js", "auto-render.js") if (contrib / n).is_file())
     body = MarkdownIt("commonmark", {"html": True}).enable("table").render(fixture(name))
     delimiters = [{"left": d.left, "right": d.right, "display": d.display} for d in LOVEIT_DELIMITERS]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--headless"])
-        try:
-            page = browser.new_page()
-            page.set_content(f"<!DOCTYPE html><html><body>{body}</body></html>")
-            page.add_script_tag(content=dist.js.read_text(encoding="utf-8"))
-            page.add_script_tag(content=auto_render.read_text(encoding="utf-8"))
-            seen = page.evaluate("""(delimiters) => {
-                renderMathInElement(document.body, {delimiters: delimiters, strict: false});
-                return [...document.querySelectorAll('.katex')].map(k => [
-                    k.querySelector('annotation').textContent, !!k.closest('.katex-display')]);
-            }""", delimiters)
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.set_content(f"<!DOCTYPE html><html><body>{body}</body></html>")
+        page.add_script_tag(content=dist.js.read_text(encoding="utf-8"))
+        page.add_script_tag(content=auto_render.read_text(encoding="utf-8"))
+        seen = page.evaluate("""(delimiters) => {
+            renderMathInElement(document.body, {delimiters: delimiters, strict: false});
+            return [...document.querySelectorAll('.katex')].map(k => [
+                k.querySelector('annotation').textContent, !!k.closest('.katex-display')]);
+        }""", delimiters)
+    finally:
+        page.close()
     assert [tuple(pair) for pair in seen] == found(fixture(name))

@@ -21,11 +21,9 @@ import yaml
 
 from qed.katex import DEBIAN_DIST, ENV_DIST, user_cache_dir
 from qed.math import PINNED_KATEX_VERSION
+from tests.chromium import launched, needs_chromium, refuse_off_site
 from tests.conftest import REPO, run_qed
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
 POSTS = ["/posts/backpropagation/", "/posts/derivatives-and-gradients/", "/writing-verified-notes/"]
 SITE_PARTS = ["build.py", "config.yaml", "content", "verifiers", "theme"]
 
@@ -141,14 +139,8 @@ def test_the_ci_workflow_check_passes_and_annotates_a_false_claim(built, tmp_pat
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("needs Chromium at /usr/bin/chromium (CI installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 KATEX_DISTS = {"debian": DEBIAN_DIST, "pinned": user_cache_dir() / PINNED_KATEX_VERSION}
@@ -216,9 +208,12 @@ LAYOUT_FACTS = """() => {
 }"""
 
 
+@needs_chromium
 @pytest.mark.parametrize("width", [1280, 390])
 def test_posts_read_well_on_desktop_and_phone(browser, served, width):
-    page = browser.new_page(viewport={"width": width, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    outside = refuse_off_site(context, served)
+    page = context.new_page()
     try:
         for path in POSTS:
             page.goto(served + path, wait_until="load")
@@ -236,12 +231,16 @@ def test_posts_read_well_on_desktop_and_phone(browser, served, width):
                 assert facts["tagged"] >= 5 and facts["glued"] > 10 and facts["badges"] >= 10
                 assert facts["proofs"] >= 4 and facts["runInProofs"] == facts["proofs"]
     finally:
-        page.close()
+        context.close()
+    assert outside == [], "a post asks nothing of other sites"
 
 
+@needs_chromium
 @pytest.mark.parametrize("width", [1280, 390])
 def test_verification_page_fits_the_screen(browser, served, width):
-    page = browser.new_page(viewport={"width": width, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    outside = refuse_off_site(context, served)
+    page = context.new_page()
     try:
         page.goto(served + "/verification/", wait_until="load")
         facts = page.evaluate("""() => ({
@@ -254,6 +253,7 @@ def test_verification_page_fits_the_screen(browser, served, width):
             .slice(0, 5).map(e => e.tagName + '.' + e.className + ': ' + e.textContent.slice(0, 40)),
         })""")
     finally:
-        page.close()
+        context.close()
+    assert outside == [], "the verification page asks nothing of other sites"
     assert facts["pageWidth"] <= width and facts["table"] <= width, facts["wide"]
     assert facts["graph"]["right"] <= width and facts["nodes"] >= 5

@@ -16,14 +16,12 @@ from qed.errors import Diagnostics, SourceText
 from qed.katex import KatexRenderer, static_files
 from qed.markers import resolve_markers
 from qed.math import MathCollector, MathSettings
+from tests.chromium import launched, needs_chromium, refuse_off_site
 
-CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parent.parent
 SEED = Path(__file__).resolve().parent / "fixtures" / "math" / "backpropagation-loveit.md"
-LAUNCH_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (CI installs it)")
+pytestmark = needs_chromium
 
 LONG = "$$ " + " + ".join(f"\\frac{{x_{{{i}}}^2}}{{y_{{{i}}}}}" for i in range(40)) + " $$ {#eq:long}"
 
@@ -63,7 +61,7 @@ def served(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
 
@@ -74,20 +72,19 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def test_formulas_are_typeset_and_long_math_scrolls_on_a_phone(tmp_path, served):
-    from playwright.sync_api import sync_playwright
-
-    root, url = served
+    root, origin = served
     document = ('<!DOCTYPE html><html><head><meta charset="utf-8">'
                 '<meta name="viewport" content="width=device-width, initial-scale=1">'
                 '<link rel="stylesheet" href="katex/katex.min.css"><link rel="stylesheet" href="css/math.css">'
                 '<style>body{margin:0 16px;font-family:serif}</style></head><body><main>'
                 f"{_seed_body(tmp_path)}</main></body></html>")
     (root / "index.html").write_text(document, encoding="utf-8")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    with launched() as browser:
+        context = browser.new_context(viewport={"width": 375, "height": 800})
+        outside = refuse_off_site(context, origin)
         try:
-            page = browser.new_page(viewport={"width": 375, "height": 800})
-            page.goto(url, wait_until="load")
+            page = context.new_page()
+            page.goto(origin + "/", wait_until="load")
             page.evaluate("document.fonts.ready")
             facts = page.evaluate("""() => {
                 const long = document.getElementById('eq:long').querySelector('.katex-display');
@@ -105,7 +102,8 @@ def test_formulas_are_typeset_and_long_math_scrolls_on_a_phone(tmp_path, served)
                 };
             }""")
         finally:
-            browser.close()
+            context.close()
+    assert outside == [], "KaTeX's stylesheet and fonts come from the site itself"
     assert facts["katex"] > 70
     assert facts["errors"] == 0
     assert not facts["dollars"], "raw $ left in the page text"

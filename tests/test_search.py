@@ -8,11 +8,9 @@ import json
 import threading
 from pathlib import Path
 
-import pytest
-
+from tests.chromium import launched, needs_chromium, refuse_off_site
 from tests.conftest import build, page, run_qed
 
-CHROMIUM = Path("/usr/bin/chromium")
 SITE = {
     "content/posts/backprop.md": "---\ntitle: Backpropagation explained\ndate: 2024-03-01\ntags: [nets]\n---\n"
                                  "The gradient of the cost is $\\nabla C$ &amp; more.\n\n"
@@ -63,21 +61,21 @@ def test_settings_limit_or_turn_off_search(make_site):
     assert "params.search.maxResultLength must be a whole number of at least 1, not 0" in result.stderr
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (CI installs it)")
+@needs_chromium
 def test_the_search_page_finds_and_highlights_as_you_type(make_site):
-    from playwright.sync_api import sync_playwright
-
     site = make_site({**SITE, **LONG})
     build(site)
     handler = functools.partial(_Quiet, directory=str(site / "public"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/search/?q=backpropagation"
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    url = origin + "/search/?q=backpropagation"
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--headless"])
+        with launched() as browser:
+            context = browser.new_context()
+            outside = refuse_off_site(context, origin)
             try:
-                tab = browser.new_page()
+                tab = context.new_page()
                 tab.goto(url)
                 tab.wait_for_selector("#search-results li")
                 titles = tab.eval_on_selector_all("#search-results li > a", "links => links.map(a => a.textContent)")
@@ -98,10 +96,11 @@ def test_the_search_page_finds_and_highlights_as_you_type(make_site):
                 tab.fill("#search-input", "nothing-like-this")
                 tab.wait_for_function("document.getElementById('search-status').textContent === 'Nothing found.'")
             finally:
-                browser.close()
+                context.close()
     finally:
         server.shutdown()
         server.server_close()
+    assert outside == [], "the search page asks nothing of other sites"
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -22,9 +22,9 @@ import pytest
 from qed import live as live_module
 from qed.pipeline import BuildOptions
 from qed.serve import ServerState, _poll_changes, rebuild, serve_options, site_fingerprint
+from tests.chromium import launched, needs_chromium, refuse_off_site
 from tests.conftest import REPO, write_files
 
-CHROMIUM = Path("/usr/bin/chromium")
 SITE = {
     "content/_index.md": "---\ntitle: Home\n---\nWelcome.\n",
     "content/posts/a.md": "---\ntitle: First post\ndate: 2024-01-01\n---\nThe first version, with $x^2$.\n",
@@ -172,16 +172,15 @@ def test_readers_that_hang_up_and_files_that_are_not_utf8_are_served_quietly(mak
     assert not any("Traceback" in line or "Error" in line for line in running.seen), running.seen
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (CI installs it)")
+@needs_chromium
 def test_an_open_page_reloads_itself_and_shows_build_errors(server):
-    from playwright.sync_api import sync_playwright
-
     running, site = server
     post = site / "content/posts/a.md"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--headless"])
+    with launched() as browser:
+        context = browser.new_context()
+        refuse_off_site(context, running.url)  # KaTeX from its CDN: refused, the test is offline
         try:
-            page = browser.new_page()
+            page = context.new_page()
             page.goto(running.url + "posts/a/")
             page.wait_for_function("document.body.innerText.includes('The first version')")
             page.wait_for_timeout(1200)  # the script has read the current build number
@@ -198,7 +197,7 @@ def test_an_open_page_reloads_itself_and_shows_build_errors(server):
             page.wait_for_function("document.body.innerText.includes('The first version')", timeout=30000)
             page.wait_for_selector("#qed-build-errors", state="detached", timeout=10000)
         finally:
-            browser.close()
+            context.close()
 
 
 def test_the_config_directory_is_watched_and_serve_reads_the_development_environment(tmp_path):
@@ -220,17 +219,16 @@ CLAIM_SITE = {
 }
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (CI installs it)")
+@needs_chromium
 def test_under_the_error_overlay_errors_are_in_file_order_and_badges_are_stale(make_site):
-    from playwright.sync_api import sync_playwright
-
     site = make_site(CLAIM_SITE)
     running = Server(site)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--headless"])
+        with launched() as browser:
+            context = browser.new_context()
+            refuse_off_site(context, running.url)  # KaTeX from its CDN: refused, the test is offline
             try:
-                page = browser.new_page()
+                page = context.new_page()
                 page.goto(running.url + "posts/c/")
                 page.wait_for_selector(".qed-badge")
                 assert page.locator(".qed-badge-stale").count() == 0
@@ -249,7 +247,7 @@ def test_under_the_error_overlay_errors_are_in_file_order_and_badges_are_stale(m
                 page.wait_for_selector("#qed-build-errors", state="detached", timeout=30000)
                 assert page.locator(".qed-badge-stale").count() == 0
             finally:
-                browser.close()
+                context.close()
     finally:
         assert running.stop() == 0
 
