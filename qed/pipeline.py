@@ -106,7 +106,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
         return _replay(site, options, diagnostics, verify_settings)
 
     env = create_environment(config.root, config.base_url, search_enabled=search.enabled,
-                             cache_dir=config.cache_dir)
+                             cache_dir=config.cache_dir, clear=options.clean)
     check_templates(env, diagnostics)
     diagnostics.raise_if_failed()
     jobs = (options.jobs or default_jobs()) if options.fork else 1  # verifiers use options.jobs

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import re
+import shutil
 import traceback
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,10 @@ class LayoutLoader(jinja2.FileSystemLoader):
 
 
 def create_environment(site_root: Path, base_url: str, *, search_enabled: bool = False,
-                       cache_dir: Path | None = None) -> jinja2.Environment:
+                       cache_dir: Path | None = None, clear: bool = False) -> jinja2.Environment:
     """The one Jinja2 environment of a build: strict about undefined names, autoescaping HTML;
-    with `cache_dir`, templates compiled by an earlier build are loaded, not compiled again."""
+    with `cache_dir`, templates compiled by an earlier build are loaded, not compiled again
+    (`clear`: the kept ones are dropped first, as `--clean` drops every cache)."""
     loader = LayoutLoader([str(d) for d in layout_dirs(site_root)])
     env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html", "xml"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -71,7 +73,7 @@ def create_environment(site_root: Path, base_url: str, *, search_enabled: bool =
     words = load_translations(i18n_dirs(site_root, [default_theme_dir(), theme_dir(site_root)]))
     install_template_functions(env, base_url, search_enabled=search_enabled, translations=words, site_root=site_root)
     if cache_dir is not None:
-        env.bytecode_cache = CompiledTemplates(cache_dir / f"templates-{_compiled_key(env)}")
+        env.bytecode_cache = CompiledTemplates(cache_dir / f"templates-{_compiled_key(env)}", clear=clear)
     return env
 
 
@@ -80,7 +82,9 @@ class CompiledTemplates(jinja2.FileSystemBytecodeCache):
     build), each checked against its source by Jinja; a file that cannot be read or written
     only costs the compile."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *, clear: bool = False):
+        if clear:
+            shutil.rmtree(folder, ignore_errors=True)
         with contextlib.suppress(OSError):
             folder.mkdir(parents=True, exist_ok=True)
         super().__init__(str(folder))

@@ -104,3 +104,5 @@ def test_compiled_templates_are_kept_between_builds_and_follow_their_source(tmp_
     assert render() == "Goodbye reader"
     (cache / next(iter(cache.glob("templates-*"))).name / kept[0]).write_bytes(b"damaged")
     assert render() == "Goodbye reader"
+    create_environment(tmp_path, "/", cache_dir=cache, clear=True)  # --clean
+    assert not list(cache.glob("templates-*/*"))
