@@ -453,7 +453,8 @@ class LiveSite:
             self._renderer = None
         changed_labels = self._collect_labels()
         self._verify(force=True, record=record)
-        self._typeset(self._file_pages(), changed_labels, record)
+        self._typeset(self._file_pages(), changed_labels, record,
+                      jobs=(self.options.jobs or default_jobs()) if fork else 1)
         self.state = signatures(self.site, self._known)
         self.published = {}  # everything runs again; `producers` stay, to know which old files are gone
         self._deferred = {}
@@ -595,7 +596,7 @@ class LiveSite:
         self.claims = claims
         self._refinish_claims = True
 
-    def _typeset(self, rendered: list[Page], changed_labels: set[str], record: RebuildRecord) -> None:
+    def _typeset(self, rendered: list[Page], changed_labels: set[str], record: RebuildRecord, jobs: int = 1) -> None:
         """Formulas of the re-rendered bodies, and of pages whose formulas cite a changed label;
         then the finished text of every page that could read something new."""
         refinish = {page.source_path for page in rendered}
@@ -613,7 +614,7 @@ class LiveSite:
             if not body.math.formulas:
                 self.typeset[page.source_path] = TypesetMath(body.math, ())
                 self.math_messages.pop(page.source_path, None)
-        self._typeset_pages(with_math)
+        self._typeset_pages(with_math, jobs)
         record.typeset.extend(page.source_path for page in with_math)
         resolve_claim = self.report.resolve_claim if self.report is not None else None
         for page in self._file_pages():
@@ -622,26 +623,34 @@ class LiveSite:
                                         self.labels, resolve_claim, self.site.base_url, self.config["summaryLength"])
                 record.finished.append(page.source_path)
 
-    def _typeset_pages(self, pages: list[Page]) -> None:
-        """KaTeX, in this process's V8 (kept between rebuilds); messages kept by page."""
+    def _typeset_pages(self, pages: list[Page], jobs: int = 1) -> None:
+        """KaTeX, messages kept by page: the first build's in `jobs` forked processes (V8's
+        heap stays with them), later ones in this process's V8 (kept between rebuilds)."""
         if not pages:
             return
         if self._renderer is None:
             first = self.bodies[pages[0].source_path].math
             self._renderer = KatexRenderer(first.settings, self.config.cache_dir, self.math_general)
-        by_file = {page.file.path: page.source_path for page in pages}  # type: ignore[union-attr]
-        messages = Diagnostics()
-        self._renderer.diagnostics = messages
-        typeset = self._renderer.typeset_pages([self.bodies[page.source_path].math for page in pages], self.labels)
-        self._renderer.diagnostics = self.math_general
-        for page, math_html in zip(pages, typeset, strict=True):
+        renderer, bodies, labels = self._renderer, self.bodies, self.labels
+        workers = jobs if jobs > 1 and renderer.ready_to_fork() else 1
+        last_from = len(pages) - workers  # from here on, each process's final page
+
+        def typeset(numbered: tuple[int, Page]) -> tuple[TypesetMath, Diagnostics]:
+            index, page = numbered
+            messages = Diagnostics()
+            math_html, _ = renderer.typeset_in_process(bodies[page.source_path].math, labels, messages,
+                                                        last=index >= last_from)
+            return math_html, messages
+
+        done = map_in_processes(typeset, list(enumerate(pages)), workers, here=False)
+        for page, (math_html, messages) in zip(pages, done, strict=True):
             self.typeset[page.source_path] = math_html
-            self.math_messages[page.source_path] = Diagnostics()
-        for kind, found in (("error", messages.errors), ("warning", messages.warnings)):
-            for message in found:
-                owner = by_file.get(message.location.path) if message.location else None
-                target = self.math_messages[owner] if owner else self.math_general
-                (target.errors if kind == "error" else target.warnings).append(message)
+            own = self.math_messages[page.source_path] = Diagnostics()
+            for kind, found in (("error", messages.errors), ("warning", messages.warnings)):
+                for message in found:  # one about KaTeX itself (not found, no mhchem) is the site's
+                    ours = message.location is not None and message.location.path == page.file.path  # type: ignore[union-attr]
+                    target = own if ours else self.math_general
+                    (target.errors if kind == "error" else target.warnings).append(message)
 
     # -- publishing ------------------------------------------------------------------------------
 

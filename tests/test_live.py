@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -175,3 +177,44 @@ def test_the_example_site_served_from_forked_processes_is_a_cold_builds(tmp_path
         assert_same_as_cold_build(served, tmp_path)
     finally:
         served.close()
+
+
+_FORKED_FIRST_BUILD = """
+import sys
+from pathlib import Path
+from qed.katex import _v8_started
+from qed.live import LiveSite
+from qed.pipeline import BuildOptions
+site, served = Path(sys.argv[1]), Path(sys.argv[2])
+live = LiveSite(BuildOptions(source=site, base_url=sys.argv[3], jobs=2), served)
+first = live.build_all(fork=True)
+print("v8 here:", _v8_started())
+print("\\n".join(str(error) for error in first.errors))
+broken = site / "content" / "posts" / "p33.md"
+broken.write_text(broken.read_text().replace("\\\\frac{1}{$", "\\\\frac{1}{2}$"))
+print("after fix:", len(live.update([broken]).errors), "errors,", len(live.messages().errors), "standing")
+live.close()
+"""
+
+
+def test_the_first_served_build_typesets_in_worker_processes_with_every_message_at_its_page(tmp_path):
+    """Formulas of the first build are typeset by forked workers (V8 never starts in the
+    server's process); a TeX error is reported at its page and goes when the page is fixed."""
+    def post(n: int) -> str:
+        broken = " and $\\\\frac{1}{$" if n == 33 else ""
+        formulas = " ".join(f"$a_{{{n}}}^{{{k}}}$" for k in range(5))
+        return f"---\ntitle: Post {n}\ndate: 2024-01-{n % 28 + 1:02d}\n---\n{formulas}{broken}\n"
+
+    site = write_files(tmp_path / "site", {"config.yaml": "title: Forked\n",
+                                           **{f"content/posts/p{n:02d}.md": post(n) for n in range(50)}})
+    script = tmp_path / "first.py"
+    script.write_text(_FORKED_FIRST_BUILD, encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script), str(site), str(tmp_path / "served"), BASE],
+                         capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "v8 here: False"
+    assert len(lines) == 3 and "content/posts/p33.md:5:" in lines[1] and "TeX error" in lines[1]
+    assert lines[2] == "after fix: 0 errors, 0 standing"
+    build_site(BuildOptions(source=site, base_url=BASE, destination=tmp_path / "cold", fork=False))
+    assert files(tmp_path / "served") == files(tmp_path / "cold")  # what the forked session left
