@@ -32,7 +32,7 @@ from typing import Any
 import jinja2
 
 from qed.bodies import BodyTools, RenderedBody, create_body_tools, render_body
-from qed.body import Label
+from qed.body import Label, PageText
 from qed.config import CONFIG_DIR, CONFIG_NAMES, DEFAULT_ENVIRONMENT, load_config
 from qed.content import ContentLanguages, ContentOptions, Page, Site, assemble_site, base_path, content_files, read_page
 from qed.errors import BuildFailed, Diagnostics, Location, QedError
@@ -445,7 +445,6 @@ class LiveSite:
         self.report: VerificationReport | None = None
         self.claims: tuple[Any, ...] = ()
         self.verify_messages = Diagnostics()
-        self.typeset: dict[str, TypesetMath] = {}
         self.math_messages: dict[str, Diagnostics] = {}
         self.math_general = Diagnostics()
         if self._renderer is not None:
@@ -549,7 +548,7 @@ class LiveSite:
         return [page for page in self.site.all_pages if page.file is not None]
 
     def _forget_body(self, source_path: str) -> None:
-        for table in (self.bodies, self.body_reads, self.typeset, self.math_messages):
+        for table in (self.bodies, self.body_reads, self.math_messages):
             table.pop(source_path, None)
 
     # -- the stages after the bodies -----------------------------------------------------------
@@ -597,60 +596,51 @@ class LiveSite:
         self._refinish_claims = True
 
     def _typeset(self, rendered: list[Page], changed_labels: set[str], record: RebuildRecord, jobs: int = 1) -> None:
-        """Formulas of the re-rendered bodies, and of pages whose formulas cite a changed label;
-        then the finished text of every page that could read something new."""
+        """The finished text of every page that could read something new (re-rendered bodies,
+        pages citing a changed label, pages with claims after verification), their formulas
+        typeset first (mostly from the KaTeX cache). Only the finished texts are kept: the
+        formulas' HTML is in them, and in the cache."""
         refinish = {page.source_path for page in rendered}
-        citing = {path for path, body in self.bodies.items()
-                  if changed_labels and any(target in changed_labels for target, _ in body.references)}
-        refinish |= citing
+        refinish |= {path for path, body in self.bodies.items()
+                     if changed_labels and any(target in changed_labels for target, _ in body.references)}
         if self._refinish_claims:
             refinish |= {path for path, body in self.bodies.items() if body.claims}
             self._refinish_claims = False
-        retypeset = [page for page in self._file_pages()
-                     if page.source_path in {p.source_path for p in rendered} | citing]
-        with_math = [page for page in retypeset if self.bodies[page.source_path].math.formulas]
-        for page in retypeset:
-            body = self.bodies[page.source_path]
-            if not body.math.formulas:
-                self.typeset[page.source_path] = TypesetMath(body.math, ())
-                self.math_messages.pop(page.source_path, None)
-        self._typeset_pages(with_math, jobs)
-        record.typeset.extend(page.source_path for page in with_math)
-        resolve_claim = self.report.resolve_claim if self.report is not None else None
-        for page in self._file_pages():
-            if page.source_path in refinish:
-                page.text = finish_page(page, self.bodies[page.source_path], self.typeset[page.source_path],
-                                        self.labels, resolve_claim, self.site.base_url, self.config["summaryLength"])
-                record.finished.append(page.source_path)
-
-    def _typeset_pages(self, pages: list[Page], jobs: int = 1) -> None:
-        """KaTeX, messages kept by page: the first build's in `jobs` forked processes (V8's
-        heap stays with them), later ones in this process's V8 (kept between rebuilds)."""
-        if not pages:
-            return
-        if self._renderer is None:
-            first = self.bodies[pages[0].source_path].math
-            self._renderer = KatexRenderer(first.settings, self.config.cache_dir, self.math_general)
-        renderer, bodies, labels = self._renderer, self.bodies, self.labels
-        workers = jobs if jobs > 1 and renderer.ready_to_fork() else 1
-        last_from = len(pages) - workers  # from here on, each process's final page
-
-        def typeset(numbered: tuple[int, Page]) -> tuple[TypesetMath, Diagnostics]:
-            index, page = numbered
-            messages = Diagnostics()
-            math_html, _ = renderer.typeset_in_process(bodies[page.source_path].math, labels, messages,
-                                                        last=index >= last_from)
-            return math_html, messages
-
-        done = map_in_processes(typeset, list(enumerate(pages)), workers, here=False)
-        for page, (math_html, messages) in zip(pages, done, strict=True):
-            self.typeset[page.source_path] = math_html
+        pages = [page for page in self._file_pages() if page.source_path in refinish]
+        for page, (text, messages) in zip(pages, self._finish_pages(pages, jobs), strict=True):
+            page.text = text
             own = self.math_messages[page.source_path] = Diagnostics()
             for kind, found in (("error", messages.errors), ("warning", messages.warnings)):
                 for message in found:  # one about KaTeX itself (not found, no mhchem) is the site's
                     ours = message.location is not None and message.location.path == page.file.path  # type: ignore[union-attr]
                     target = own if ours else self.math_general
                     (target.errors if kind == "error" else target.warnings).append(message)
+        record.typeset.extend(page.source_path for page in pages if self.bodies[page.source_path].math.formulas)
+        record.finished.extend(page.source_path for page in pages)
+
+    def _finish_pages(self, pages: list[Page], jobs: int = 1) -> list[tuple[PageText, Diagnostics]]:
+        """Each page typeset and finished, with its KaTeX messages: the first build's in `jobs`
+        forked processes (V8's heap stays with them), later ones in this process's V8 (kept
+        between rebuilds)."""
+        with_math = [page for page in pages if self.bodies[page.source_path].math.formulas]
+        if with_math and self._renderer is None:
+            first = self.bodies[with_math[0].source_path].math
+            self._renderer = KatexRenderer(first.settings, self.config.cache_dir, self.math_general)
+        renderer, bodies, labels, site = self._renderer, self.bodies, self.labels, self.site
+        resolve_claim = self.report.resolve_claim if self.report is not None else None
+        summary_length = self.config["summaryLength"]
+        workers = jobs if jobs > 1 and renderer is not None and renderer.ready_to_fork() else 1
+        last_from = len(pages) - workers  # from here on, each process's final page
+
+        def finish(numbered: tuple[int, Page]) -> tuple[PageText, Diagnostics]:
+            index, page = numbered
+            body, messages = bodies[page.source_path], Diagnostics()
+            math_html = TypesetMath(body.math, ())
+            if body.math.formulas and renderer is not None:
+                math_html, _ = renderer.typeset_in_process(body.math, labels, messages, last=index >= last_from)
+            return finish_page(page, body, math_html, labels, resolve_claim, site.base_url, summary_length), messages
+
+        return map_in_processes(finish, list(enumerate(pages)), workers, here=False)
 
     # -- publishing ------------------------------------------------------------------------------
 
@@ -696,7 +686,7 @@ class LiveSite:
     def _writers(self) -> dict[str, Callable[[], None]]:
         """Every producer of the site by name; the same ones while the site, its pages' places
         and the report are the same objects (an edit of a body only)."""
-        math_settings = next((t.page.settings for t in self.typeset.values() if t.page.formulas), None)
+        math_settings = next((b.math.settings for b in self.bodies.values() if b.math.formulas), None)
         key = (self.site, self.report, math_settings, self.env)
         if self._writers_for is not None and all(a is b for a, b in zip(key, self._writers_for, strict=True)):
             return self._writers_made
