@@ -21,7 +21,7 @@ from typing import Any
 
 from qed.errors import Diagnostics, Location, QedError, display_path
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value NOT NULL)"  # rowid: values are large
+_SCHEMA = "CREATE TABLE IF NOT EXISTS {} (key TEXT PRIMARY KEY, value NOT NULL)"  # rowid: values are large
 _BATCH = 500  # SQLite allows 999 parameters per statement in old builds
 _NOT_DAMAGE = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY,
                sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
@@ -45,18 +45,45 @@ def check_cache_folder(folder: Path) -> None:
 
 class DiskCache:
     """Values (text or bytes) by key; `None` as path keeps nothing, `clear=True` starts empty
-    (`--clean`); a damaged file is rebuilt and reported to `diagnostics` as a warning."""
+    (`--clean`); a damaged file is rebuilt and reported to `diagnostics` as a warning (by the
+    process that made the cache: a forked worker that finds it damaged stops using it). Each
+    process opens its own connection. `table` names the table (a store's own name)."""
 
-    def __init__(self, path: Path | None, *, clear: bool = False, diagnostics: Diagnostics | None = None):
+    def __init__(self, path: Path | None, *, clear: bool = False, diagnostics: Diagnostics | None = None,
+                 table: str = "entries"):
         self.path = path
         self._clear = clear
         self._diagnostics = diagnostics
+        self._table = table
+        self._owner = os.getpid()
         self._db: sqlite3.Connection | None = None
         self._pid = 0  # the process that opened `_db`
         self._inherited: sqlite3.Connection | None = None
         self._pending: dict[str, Any] = {}
         self._broken = path is None
         self._rebuilt = False
+
+    @property
+    def usable(self) -> bool:
+        """False once the cache has been turned off (no path, or a file it cannot use)."""
+        return not self._broken
+
+    def present(self, keys: Iterable[str]) -> set[str]:
+        """Those of `keys` that are stored (their values are not read)."""
+        wanted = list(dict.fromkeys(keys))
+        found = {key for key in wanted if key in self._pending}
+        db = self._connect()
+        if db is None:
+            return found
+        try:
+            for start in range(0, len(wanted), _BATCH):
+                chunk = wanted[start:start + _BATCH]
+                marks = ",".join("?" * len(chunk))
+                found.update(row[0] for row in db.execute(
+                    f"SELECT key FROM {self._table} WHERE key IN ({marks})", chunk))
+        except sqlite3.Error as exc:
+            self._failed(exc)
+        return found
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The cached values of those `keys` that are in the cache."""
@@ -69,7 +96,7 @@ class DiskCache:
             for start in range(0, len(wanted), _BATCH):
                 chunk = wanted[start:start + _BATCH]
                 marks = ",".join("?" * len(chunk))
-                found.update(db.execute(f"SELECT key, value FROM entries WHERE key IN ({marks})", chunk))
+                found.update(db.execute(f"SELECT key, value FROM {self._table} WHERE key IN ({marks})", chunk))
         except sqlite3.Error as exc:
             self._failed(exc)
         return found
@@ -82,22 +109,24 @@ class DiskCache:
         if not self._broken:
             self._pending[key] = value
 
-    def flush(self) -> None:
-        """Write what `put` buffered, in one transaction (again on a rebuilt file, once)."""
-        if not self._pending:
-            return
-        for _attempt in range(2):
+    def flush(self) -> bool:
+        """Write what `put` buffered, in one transaction (again on a rebuilt file, once);
+        whether it was written."""
+        written = not self._pending
+        for _attempt in range(2 if self._pending else 0):
             db = self._connect()
             if db is None:
                 break
             try:
                 with db:
-                    db.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)",
+                    db.executemany(f"INSERT OR REPLACE INTO {self._table} (key, value) VALUES (?, ?)",
                                    self._pending.items())
+                written = True
                 break
             except sqlite3.Error as exc:
                 self._failed(exc)
         self._pending.clear()
+        return written
 
     def close(self) -> None:
         self.flush()
@@ -131,16 +160,17 @@ class DiskCache:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last writes on power loss
-            db.execute(_SCHEMA)
-            db.execute("SELECT key, value FROM entries LIMIT 0")  # a table of another shape fails here
+            db.execute(_SCHEMA.format(self._table))
+            db.execute(f"SELECT key, value FROM {self._table} LIMIT 0")  # a table of another shape fails here
         except BaseException:
             db.close()
             raise
         return db
 
     def _failed(self, exc: sqlite3.Error) -> None:
-        """A damaged file is rebuilt (once a build); anything else turns the cache off."""
-        if damaged(exc) and not self._rebuilt:
+        """A damaged file is rebuilt (once a build, by the process that made the cache: files
+        other processes use are never removed under them); anything else turns the cache off."""
+        if damaged(exc) and not self._rebuilt and os.getpid() == self._owner:
             self._rebuild(exc)
         else:
             self._give_up()

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import pickle
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from qed.body import Label, PageText
-from qed.disk_cache import damaged, remove_cache_files
-from qed.errors import Diagnostics, Location, QedError, display_path
+from qed.disk_cache import DiskCache
+from qed.errors import Diagnostics, QedError
 from qed.output import Staging
 
 FORMAT = 1  # bump when what a key covers changes
@@ -60,45 +59,26 @@ class TextStore:
 
     def __init__(self, path: Path | None, *, clear: bool = False, diagnostics: Diagnostics | None = None):
         self.path = path
-        self._clear = clear
-        self._diagnostics = diagnostics
-        self._rebuilt = False
-        self._db: sqlite3.Connection | None = None
-        self._inherited: sqlite3.Connection | None = None
-        self._pid = 0
-        self._pending: dict[str, bytes] = {}
+        self._disk = DiskCache(path, clear=clear, diagnostics=diagnostics, table="texts")
         self._transient: dict[str, PageText] = {}  # texts that must not outlive this build
         self._loaded: OrderedDict[str, PageText] = OrderedDict()
-        self._broken = path is None
+        self._pending_texts: dict[str, PageText] = {}  # put, not yet written: kept for this build if writing fails
         self.recording: set[str] | None = None  # source paths whose text was read, while recording
 
     def present(self, keys: Sequence[str]) -> set[str]:
         """Those of `keys` whose text is stored."""
-        db = self._connect()
-        if db is None:
-            return set()
-        found: set[str] = set()
-        wanted = list(dict.fromkeys(keys))
-        try:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                found.update(row[0] for row in db.execute(f"SELECT key FROM texts WHERE key IN ({marks})", chunk))
-        except sqlite3.Error as exc:
-            self._failed(exc)
-            return set()
-        return found
+        return self._disk.present(keys)
 
     def put(self, key: str, text: PageText, *, keep: bool = True) -> None:
         """Add a finished text; `keep=False`: for this build only (its page had messages,
         which the next build must give again)."""
-        if not keep or self._broken:
-            self._transient[key] = text
-            self._transient[key + _SHORT] = shortened(text)
+        if not keep or not self._disk.usable:
+            self._keep_for_this_build(key, text)
             return
-        self._pending[key] = pickle.dumps(text, protocol=pickle.HIGHEST_PROTOCOL)
-        self._pending[key + _SHORT] = pickle.dumps(shortened(text), protocol=pickle.HIGHEST_PROTOCOL)
-        if len(self._pending) >= 2 * _FLUSH_EVERY:
+        self._disk.put(key, pickle.dumps(text, protocol=pickle.HIGHEST_PROTOCOL))
+        self._disk.put(key + _SHORT, pickle.dumps(shortened(text), protocol=pickle.HIGHEST_PROTOCOL))
+        self._pending_texts[key] = text
+        if len(self._pending_texts) >= _FLUSH_EVERY:
             self.flush()
 
     def store_now(self, key: str, text: PageText) -> bool:
@@ -113,7 +93,7 @@ class TextStore:
         found = self._transient.get(key) or self._loaded.get(key)
         if found is not None:
             return found
-        data = self._pending.get(key) or self._read(key)
+        data = self._disk.get_many([key]).get(key)
         if data is None:  # the cache was damaged during the build: never publish an empty page
             raise QedError(f"cannot read a finished page back from {self.path}; build again with --clean")
         found = self._loaded[key] = pickle.loads(data)
@@ -137,81 +117,18 @@ class TextStore:
             self.recording = outer
 
     def flush(self) -> None:
-        if not self._pending:
-            return
-        db = self._connect()
-        if db is not None:
-            try:
-                with db:
-                    db.executemany("INSERT OR REPLACE INTO texts (key, value) VALUES (?, ?)", self._pending.items())
-            except sqlite3.Error as exc:  # texts that cannot be stored are kept for this build
-                self._failed(exc)
-                self._transient.update((key, pickle.loads(data)) for key, data in self._pending.items())
-        self._pending.clear()
+        if self._pending_texts and not self._disk.flush():  # texts that cannot be stored are kept for this build
+            for key, text in self._pending_texts.items():
+                self._keep_for_this_build(key, text)
+        self._pending_texts.clear()
+
+    def _keep_for_this_build(self, key: str, text: PageText) -> None:
+        self._transient[key] = text
+        self._transient[key + _SHORT] = shortened(text)
 
     def close(self) -> None:
         self.flush()
-        if self._db is not None and self._pid == os.getpid():
-            self._db.close()
-        self._db = None
-
-    def _read(self, key: str) -> bytes | None:
-        db = self._connect()
-        if db is None:
-            return None
-        try:
-            row = db.execute("SELECT value FROM texts WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error:
-            return None
-        return row[0] if row else None
-
-    def _connect(self) -> sqlite3.Connection | None:
-        if self._db is not None and self._pid != os.getpid():  # a forked child: never use the parent's,
-            self._inherited, self._db = self._db, None  # nor close it (held, so that it is never collected)
-        if self._db is None and not self._broken:
-            try:
-                assert self.path is not None
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(self.path, timeout=30)
-                self._pid = os.getpid()
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.execute(_SCHEMA)
-                if self._clear:
-                    with self._db:
-                        self._db.execute("DELETE FROM texts")
-                    self._clear = False
-            except sqlite3.Error as exc:
-                self._failed(exc)
-                return self._connect() if self._rebuilt and not self._broken else None
-            except OSError:
-                self._give_up()
-        return self._db
-
-    def _failed(self, exc: sqlite3.Error) -> None:
-        """A damaged file (not a database, malformed) is removed and started afresh, once a
-        build and with a warning, as `disk_cache.DiskCache` does; anything else turns the store off."""
-        if not damaged(exc) or self._rebuilt or self.path is None or self._pid not in (0, os.getpid()):
-            self._give_up()
-            return
-        self._rebuilt = True
-        if self._db is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.close()
-        self._db = None
-        if self._diagnostics is not None:
-            self._diagnostics.warning(f"the cache was damaged ({exc}); it is rebuilt",
-                                      Location(display_path(self.path)))
-        try:
-            remove_cache_files(self.path)
-        except OSError:
-            self._give_up()
-
-    def _give_up(self) -> None:
-        self._broken = True
-        if self._db is not None and self._pid == os.getpid():
-            self._db.close()
-        self._db = None
+        self._disk.close()
 
 
 class LazyText:
