@@ -28,8 +28,10 @@ def launched() -> Iterator[object]:
         chromium.close()
 
 
-def refuse_off_site(context: object, origin: str) -> list[str]:
-    """Let `context` load only URLs under `origin`; the list fills with every other URL asked for."""
+def offline_context(browser: object, origin: str, **options: object) -> tuple[object, list[str]]:
+    """A new browser context (`options` as Playwright's `new_context` takes them) that loads
+    only URLs under `origin`; the list fills with every other URL asked for."""
+    context = browser.new_context(**options)  # type: ignore[attr-defined]
     outside: list[str] = []
 
     def only_this_site(route) -> None:
@@ -39,5 +41,5 @@ def refuse_off_site(context: object, origin: str) -> list[str]:
             outside.append(route.request.url)
             route.abort()
 
-    context.route("**/*", only_this_site)  # type: ignore[attr-defined]
-    return outside
+    context.route("**/*", only_this_site)
+    return context, outside

@@ -21,7 +21,7 @@ import yaml
 
 from qed.katex import DEBIAN_DIST, ENV_DIST, user_cache_dir
 from qed.math import PINNED_KATEX_VERSION
-from tests.chromium import launched, needs_chromium, refuse_off_site
+from tests.chromium import launched, needs_chromium, offline_context
 from tests.conftest import REPO, run_qed
 
 POSTS = ["/posts/backpropagation/", "/posts/derivatives-and-gradients/", "/writing-verified-notes/"]
@@ -211,8 +211,7 @@ LAYOUT_FACTS = """() => {
 @needs_chromium
 @pytest.mark.parametrize("width", [1280, 390])
 def test_posts_read_well_on_desktop_and_phone(browser, served, width):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    outside = refuse_off_site(context, served)
+    context, outside = offline_context(browser, served, viewport={"width": width, "height": 900})
     page = context.new_page()
     try:
         for path in POSTS:
@@ -238,8 +237,7 @@ def test_posts_read_well_on_desktop_and_phone(browser, served, width):
 @needs_chromium
 @pytest.mark.parametrize("width", [1280, 390])
 def test_verification_page_fits_the_screen(browser, served, width):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    outside = refuse_off_site(context, served)
+    context, outside = offline_context(browser, served, viewport={"width": width, "height": 900})
     page = context.new_page()
     try:
         page.goto(served + "/verification/", wait_until="load")

@@ -16,7 +16,7 @@ from qed.errors import Diagnostics, SourceText
 from qed.katex import KatexRenderer, static_files
 from qed.markers import resolve_markers
 from qed.math import MathCollector, MathSettings
-from tests.chromium import launched, needs_chromium, refuse_off_site
+from tests.chromium import launched, needs_chromium, offline_context
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = Path(__file__).resolve().parent / "fixtures" / "math" / "backpropagation-loveit.md"
@@ -80,8 +80,7 @@ def test_formulas_are_typeset_and_long_math_scrolls_on_a_phone(tmp_path, served)
                 f"{_seed_body(tmp_path)}</main></body></html>")
     (root / "index.html").write_text(document, encoding="utf-8")
     with launched() as browser:
-        context = browser.new_context(viewport={"width": 375, "height": 800})
-        outside = refuse_off_site(context, origin)
+        context, outside = offline_context(browser, origin, viewport={"width": 375, "height": 800})
         try:
             page = context.new_page()
             page.goto(origin + "/", wait_until="load")

@@ -8,7 +8,7 @@ import json
 import threading
 from pathlib import Path
 
-from tests.chromium import launched, needs_chromium, refuse_off_site
+from tests.chromium import launched, needs_chromium, offline_context
 from tests.conftest import build, page, run_qed
 
 SITE = {
@@ -72,8 +72,7 @@ def test_the_search_page_finds_and_highlights_as_you_type(make_site):
     url = origin + "/search/?q=backpropagation"
     try:
         with launched() as browser:
-            context = browser.new_context()
-            outside = refuse_off_site(context, origin)
+            context, outside = offline_context(browser, origin)
             try:
                 tab = context.new_page()
                 tab.goto(url)

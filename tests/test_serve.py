@@ -22,7 +22,7 @@ import pytest
 from qed import live as live_module
 from qed.pipeline import BuildOptions
 from qed.serve import ServerState, _poll_changes, rebuild, serve_options, site_fingerprint
-from tests.chromium import launched, needs_chromium, refuse_off_site
+from tests.chromium import launched, needs_chromium, offline_context
 from tests.conftest import REPO, write_files
 
 SITE = {
@@ -177,8 +177,7 @@ def test_an_open_page_reloads_itself_and_shows_build_errors(server):
     running, site = server
     post = site / "content/posts/a.md"
     with launched() as browser:
-        context = browser.new_context()
-        refuse_off_site(context, running.url)  # KaTeX from its CDN: refused, the test is offline
+        context, _ = offline_context(browser, running.url)  # KaTeX from its CDN: refused, the test is offline
         try:
             page = context.new_page()
             page.goto(running.url + "posts/a/")
@@ -225,8 +224,7 @@ def test_under_the_error_overlay_errors_are_in_file_order_and_badges_are_stale(m
     running = Server(site)
     try:
         with launched() as browser:
-            context = browser.new_context()
-            refuse_off_site(context, running.url)  # KaTeX from its CDN: refused, the test is offline
+            context, _ = offline_context(browser, running.url)  # KaTeX from its CDN: refused, the test is offline
             try:
                 page = context.new_page()
                 page.goto(running.url + "posts/c/")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chromium import launched, needs_chromium, refuse_off_site
+from tests.chromium import launched, needs_chromium, offline_context
 from tests.conftest import FIXTURES, build, write_files
 
 pytestmark = needs_chromium
@@ -65,9 +65,9 @@ def browser() -> Iterator[object]:
 
 def visit(browser, url: str, **context_options):
     """Open `url`; every request off the site is refused and noted (the test machine has no network)."""
-    context = browser.new_context(viewport={"width": 1000, "height": 30000}, **context_options)  # no lazy waits
     origin = url.split("/posts/")[0]
-    outside = refuse_off_site(context, origin)
+    context, outside = offline_context(browser, origin, viewport={"width": 1000, "height": 30000},  # no lazy waits
+                                       **context_options)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))

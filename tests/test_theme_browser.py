@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chromium import launched, needs_chromium, refuse_off_site
+from tests.chromium import launched, needs_chromium, offline_context
 from tests.conftest import build, page, write_files
 
 pytestmark = needs_chromium
@@ -83,9 +83,8 @@ def browser() -> Iterator[object]:
 
 
 def open_page(browser, url: str, **context_options):
-    context = browser.new_context(**context_options)
     origin = url.split("/posts/")[0]
-    refuse_off_site(context, origin)
+    context, _ = offline_context(browser, origin, **context_options)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -203,9 +202,9 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
 
 def visit(browser, url: str, width: int = 1280, scheme: str = "light", **options):
     """A fresh tab (own storage) at `url`; requests leaving the site are refused and noted."""
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme, **options)
     origin = "/".join(url.split("/")[:3])
-    refuse_off_site(context, origin)
+    context, _ = offline_context(browser, origin, viewport={"width": width, "height": 900}, color_scheme=scheme,
+                                 **options)
     tab = context.new_page()
     tab.qed_errors = []
     tab.qed_missing = []
