@@ -30,7 +30,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -330,12 +330,8 @@ class KatexRenderer:
         return self.dist.version if self.dist is not None else self.settings.version
 
     def typeset_page(self, page: PageMath, labels: Mapping[str, Any] | None = None) -> TypesetMath:
-        """Every formula of the page as HTML; TeX errors go to the diagnostics."""
-        return self.typeset_pages([page], labels)[0]
-
-    def typeset_pages(self, pages: Sequence[PageMath], labels: Mapping[str, Any] | None = None) -> list[TypesetMath]:
-        """`typeset_page` for many pages, in this process."""
-        return [self._typeset_one(_Work(page, labels, [None] * len(page.formulas))) for page in pages]
+        """Every formula of the page as HTML, in this process; TeX errors go to the diagnostics."""
+        return self._typeset_one(_Work(page, labels, [None] * len(page.formulas)))
 
     def ready_to_fork(self) -> bool:
         """Prepare for pages typeset in forked processes (KaTeX located, the cache opened and,

@@ -38,9 +38,8 @@ from qed.content import ContentLanguages, ContentOptions, Page, Site, assemble_s
 from qed.errors import BuildFailed, Diagnostics, Location, QedError
 from qed.katex import KatexRenderer
 from qed.labels import collect_labels
-from qed.math import TypesetMath
 from qed.output import OWNER_MARK, tree_files
-from qed.page_text import finish_page
+from qed.page_text import typeset_and_finish
 from qed.pagination import PaginationSettings
 from qed.parallel import default_jobs, map_in_processes
 from qed.pipeline import BuildOptions, apply_overrides, verify_site
@@ -634,11 +633,9 @@ class LiveSite:
 
         def finish(numbered: tuple[int, Page]) -> tuple[PageText, Diagnostics]:
             index, page = numbered
-            body, messages = bodies[page.source_path], Diagnostics()
-            math_html = TypesetMath(body.math, ())
-            if body.math.formulas and renderer is not None:
-                math_html, _ = renderer.typeset_in_process(body.math, labels, messages, last=index >= last_from)
-            return finish_page(page, body, math_html, labels, resolve_claim, site.base_url, summary_length), messages
+            text, messages, _ = typeset_and_finish(page, bodies[page.source_path], renderer, labels, resolve_claim,
+                                                   site.base_url, summary_length, last=index >= last_from)
+            return text, messages
 
         return map_in_processes(finish, list(enumerate(pages)), workers, here=False)
 

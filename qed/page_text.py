@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from qed.bodies import RenderedBody
 from qed.body import Label, PageText
 from qed.content import Page
-from qed.katex import page_head_html
+from qed.errors import Diagnostics
+from qed.katex import KatexRenderer, MathStats, page_head_html
 from qed.markers import escape_text, resolve_markers, strip_markers, unescape_text
 from qed.math import TypesetMath
 
@@ -26,6 +27,18 @@ _MORE = "<!--more-->"
 _BLOCK_END_RE = re.compile(r"</(?:p|ul|ol|dl|pre|div|table|blockquote|details|h[1-6])>\s*|<hr\s*/?>\s*")
 
 ClaimResolver = Callable[[str], str]
+
+
+def typeset_and_finish(page: Page, body: RenderedBody, renderer: KatexRenderer | None, labels: Mapping[str, Label],
+                   resolve_claim: ClaimResolver | None, base_url: str, summary_length: int, *,
+                   last: bool = False) -> tuple[PageText, Diagnostics, MathStats]:
+    """`finish_page` after the page's formulas are typeset in this process (a forked worker
+    starts its own V8; `last`: its final page, after which it writes the KaTeX cache): the
+    text, the page's KaTeX messages and what its math counted. Builds and `serve` both."""
+    messages, math_html, counted = Diagnostics(), TypesetMath(body.math, ()), MathStats()
+    if body.math.formulas and renderer is not None:
+        math_html, counted = renderer.typeset_in_process(body.math, labels, messages, last=last)
+    return finish_page(page, body, math_html, labels, resolve_claim, base_url, summary_length), messages, counted
 
 
 def finish_page(page: Page, body: RenderedBody, math_html: TypesetMath, labels: Mapping[str, Label],

@@ -27,9 +27,8 @@ from qed.errors import BuildFailed, Diagnostics, QedError
 from qed.incremental import LazyText, OutputReuse, TextStore, manifest_path, text_key
 from qed.katex import KatexRenderer, MathStats
 from qed.labels import collect_labels
-from qed.math import TypesetMath
 from qed.output import Staging, check_destination
-from qed.page_text import finish_page
+from qed.page_text import typeset_and_finish
 from qed.pagination import PaginationSettings
 from qed.parallel import default_jobs, map_in_processes
 from qed.publishing import links_left_out, write_site
@@ -208,13 +207,9 @@ def _give_pages_their_text(site: Site, bodies: list[RenderedBody], labels: dict[
 
     def finish(numbered: tuple[int, RenderedBody]) -> _Finished:
         index, body = numbered[0], whole(numbered[1])  # read here: no process holds every page's HTML
-        messages = Diagnostics()
-        if renderer is not None:
-            math_html, counted = renderer.typeset_in_process(body.math, labels, messages, last=index >= last_from)
-        else:
-            math_html, counted = TypesetMath(body.math, ()), MathStats()
-        page = by_path[body.source_path]
-        text = finish_page(page, body, math_html, labels, resolve_claim, site.base_url, site.config["summaryLength"])
+        text, messages, counted = typeset_and_finish(by_path[body.source_path], body, renderer, labels, resolve_claim,
+                                                     site.base_url, site.config["summaryLength"],
+                                                     last=index >= last_from)
         quiet = not (messages.errors or messages.warnings or body.errors or body.warnings)
         kept = quiet and texts.store_now(keys[body.source_path], text)
         return _Finished(messages.errors, messages.warnings, counted, None if kept else text)
