@@ -263,7 +263,7 @@ def test_an_internal_error_in_a_rebuild_is_one_line_and_the_next_change_rebuilds
         raise RuntimeError("a bug")
 
     with monkeypatch.context() as patch:
-        patch.setattr(live_module, "finish_page", broken)
+        patch.setattr(live_module, "typeset_and_finish", broken)
         rebuild(served, [post], state, lines.append)
     assert len(lines) == 1 and lines[0].startswith("qed: internal error while rebuilding: RuntimeError('a bug')")
     assert state.snapshot() == {"build": 1, "errors": []}
